@@ -1,0 +1,30 @@
+/** The HTTP API's routes, served by API Gateway in AWS and by the local gateway alike. */
+export interface RouteDefinition {
+  method: 'GET' | 'POST' | 'PUT' | 'DELETE';
+  /** API Gateway path syntax: `{id}` names a path parameter. */
+  path: string;
+  /** The module under `functions/` whose `handler` serves the route. */
+  handler: string;
+}
+
+export const ROUTES: readonly RouteDefinition[] = [
+  { method: 'POST', path: '/operations', handler: 'operations-create' },
+  { method: 'GET', path: '/operations/{id}', handler: 'operations-get' },
+  { method: 'GET', path: '/operations/{id}/results', handler: 'operations-results' },
+  { method: 'GET', path: '/devices', handler: 'devices-list' },
+  { method: 'GET', path: '/sites', handler: 'sites-list' },
+];
+
+/** Scheduled sweeps, run by EventBridge in AWS and by a timer locally. */
+export interface ScheduleDefinition {
+  name: string;
+  /** Minutes between runs. */
+  everyMinutes: number;
+  handler: string;
+  operationType: 'status' | 'inventory';
+}
+
+export const SCHEDULES: readonly ScheduleDefinition[] = [
+  { name: 'status-sweep', everyMinutes: 5, handler: 'sweep', operationType: 'status' },
+  { name: 'inventory-sweep', everyMinutes: 24 * 60, handler: 'sweep', operationType: 'inventory' },
+];

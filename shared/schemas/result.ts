@@ -1,0 +1,41 @@
+import { z } from 'zod';
+import { DeviceId } from './device.ts';
+import { OperationId } from './operation.ts';
+import { SiteId } from './site.ts';
+
+export const FinalDeviceState = z.enum([
+  'Success',
+  'Failed',
+  'TimedOut',
+  'Unreachable',
+  'Cancelled',
+  'Cached',
+]);
+export type FinalDeviceState = z.infer<typeof FinalDeviceState>;
+
+export const DeviceState = z.enum(['Pending', 'InProgress', ...FinalDeviceState.options]);
+export type DeviceState = z.infer<typeof DeviceState>;
+
+/** States that count as success when an operation's outcome is decided. */
+export const SUCCESS_STATES: ReadonlySet<FinalDeviceState> = new Set(['Success', 'Cached']);
+
+/** One device's outcome for one operation. */
+export const DeviceResult = z.object({
+  operationId: OperationId,
+  deviceId: DeviceId,
+  siteId: SiteId,
+  batchId: z.string(),
+  status: FinalDeviceState,
+  exitCode: z.number().int().optional(),
+  stdout: z.string().optional(),
+  stderr: z.string().optional(),
+  /** The parsed JSON document a built-in script prints. */
+  output: z.unknown().optional(),
+  error: z.string().optional(),
+  /** Seconds since a cached answer was produced, when status is Cached. */
+  cacheAgeSeconds: z.number().int().min(0).optional(),
+  startedAt: z.string(),
+  finishedAt: z.string(),
+  durationMs: z.number().int().min(0),
+});
+export type DeviceResult = z.infer<typeof DeviceResult>;
