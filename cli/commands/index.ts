@@ -1,0 +1,7 @@
+import type { Command } from 'commander';
+
+/** Adds one sub-command (and its options) to the program. */
+export type RegisterCommand = (program: Command) => void;
+
+/** Every sub-command; add a new one's register function here. */
+export const COMMANDS: RegisterCommand[] = [];
