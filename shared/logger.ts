@@ -19,10 +19,17 @@ export const REDACT_PATHS = [
   '*.credentials',
 ];
 
-/** A pino logger writing JSON lines to stderr (stdout stays free for a command's output). */
-export function createLogger(name: string, level = process.env.LOG_LEVEL ?? 'info'): Logger {
-  return pino(
-    { name, level, redact: { paths: REDACT_PATHS, censor: '[redacted]' } },
-    pino.destination(2),
-  );
+export interface LoggerOptions {
+  level?: string;
+  /** A file to append JSON lines to; stderr when absent (stdout stays free for output). */
+  file?: string;
+}
+
+/** A pino logger writing one JSON event per line, with secrets redacted. */
+export function createLogger(name: string, options: LoggerOptions = {}): Logger {
+  const level = options.level ?? process.env.LOG_LEVEL ?? 'info';
+  const destination = options.file
+    ? pino.destination({ dest: options.file, mkdir: true, sync: false })
+    : pino.destination(2);
+  return pino({ name, level, redact: { paths: REDACT_PATHS, censor: '[redacted]' } }, destination);
 }
