@@ -1,0 +1,42 @@
+import type { Database } from 'better-sqlite3';
+
+/**
+ * The archive's tables, one migration per `user_version`. `results` keeps every device's
+ * final result; a row whose `delivered_at` is null is in the outbox.
+ */
+const MIGRATIONS: readonly string[] = [
+  `CREATE TABLE results (
+     operation_id TEXT NOT NULL,
+     device_id TEXT NOT NULL,
+     site_id TEXT NOT NULL,
+     batch_id TEXT NOT NULL,
+     status TEXT NOT NULL,
+     exit_code INTEGER,
+     stdout TEXT,
+     stderr TEXT,
+     output TEXT,
+     error TEXT,
+     cache_age_seconds INTEGER,
+     started_at TEXT NOT NULL,
+     finished_at TEXT NOT NULL,
+     duration_ms INTEGER NOT NULL,
+     delivered_at TEXT,
+     PRIMARY KEY (operation_id, device_id)
+   );
+   -- The outbox: results the cloud has not accepted yet, oldest first.
+   CREATE INDEX results_outbox ON results (finished_at) WHERE delivered_at IS NULL;
+   -- A device's history, newest first (status cache, operator queries).
+   CREATE INDEX results_by_device ON results (device_id, finished_at);`,
+];
+
+/** Brings the database to the newest schema, one transaction per migration. */
+export function migrate(db: Database): void {
+  const current = db.pragma('user_version', { simple: true });
+  const from = typeof current === 'number' ? current : 0;
+  MIGRATIONS.slice(from).forEach((sql, index) => {
+    db.transaction(() => {
+      db.exec(sql);
+      db.pragma(`user_version = ${from + index + 1}`);
+    })();
+  });
+}

@@ -1,0 +1,99 @@
+import { readFile } from 'node:fs/promises';
+import path from 'node:path';
+import { z } from 'zod';
+import { SiteId } from '../shared/schemas/site.ts';
+import { ConnectorConfigError } from './errors.ts';
+
+/** Environment variable that may hold the WinRM password instead of the config file. */
+export const PASSWORD_ENV = 'WINFLEET_WINRM_PASSWORD';
+
+const BasicAuth = z.strictObject({
+  type: z.literal('basic'),
+  user: z.string().min(1),
+  /** Optional here: the password may come from `WINFLEET_WINRM_PASSWORD` instead. */
+  password: z.string().min(1).optional(),
+});
+
+const WsmanTransportConfig = z.strictObject({
+  type: z.literal('wsman'),
+  auth: BasicAuth,
+  /** Dial 5986 over TLS instead of 5985 over HTTP. */
+  https: z.boolean().optional(),
+});
+
+/** The connector's config file. Unknown keys are an error. */
+export const ConnectorConfigFile = z.strictObject({
+  siteId: SiteId,
+  /** The site's folder: holds `archive.db` and `connector.pid`. */
+  dataDir: z.string().min(1),
+  prefix: z
+    .string()
+    .regex(/^[a-z0-9-]*$/)
+    .default('winfleet-'),
+  region: z.string().min(1).default('us-east-1'),
+  dynamodbEndpoint: z.url().optional(),
+  sqsEndpoint: z.url().optional(),
+  /** The site's queue; without it the connector asks SQS for the URL of `siteQueueName`. */
+  queueUrl: z.url().optional(),
+  /** Devices in flight at once across every operation at the site. */
+  throttleLimit: z.number().int().min(1).max(1000).default(50),
+  /** Per-device timeout when the operation does not set one. */
+  defaultTimeoutSeconds: z.number().int().min(1).max(86_400).default(300),
+  /** Batches (SQS messages) held at once; their devices share the throttle budget. */
+  maxBatchesInFlight: z.number().int().min(1).max(100).default(8),
+  /** How long a drain waits for devices in flight before it aborts them. */
+  drainGraceSeconds: z.number().int().min(0).max(3600).default(30),
+  transport: WsmanTransportConfig,
+});
+export type ConnectorConfigFile = z.infer<typeof ConnectorConfigFile>;
+
+/** The config after loading: the password resolved, paths made absolute. */
+export interface ConnectorConfig extends ConnectorConfigFile {
+  transport: ConnectorConfigFile['transport'] & {
+    auth: { type: 'basic'; user: string; password: string };
+  };
+  archivePath: string;
+  pidPath: string;
+}
+
+/** Reads, validates and completes a connector config file. */
+export async function loadConnectorConfig(
+  file: string,
+  env: NodeJS.ProcessEnv = process.env,
+): Promise<ConnectorConfig> {
+  let raw: unknown;
+  try {
+    raw = JSON.parse(await readFile(file, 'utf8'));
+  } catch (error) {
+    throw new ConnectorConfigError('cannot read the config as JSON', file, { cause: error });
+  }
+  return resolveConnectorConfig(raw, file, env);
+}
+
+/** Validates a parsed config document; `file` names it in errors and anchors relative paths. */
+export function resolveConnectorConfig(
+  raw: unknown,
+  file: string,
+  env: NodeJS.ProcessEnv = process.env,
+): ConnectorConfig {
+  const parsed = ConnectorConfigFile.safeParse(raw);
+  if (!parsed.success) {
+    throw new ConnectorConfigError(`invalid config: ${z.prettifyError(parsed.error)}`, file);
+  }
+  const config = parsed.data;
+  const password = config.transport.auth.password ?? env[PASSWORD_ENV];
+  if (!password) {
+    throw new ConnectorConfigError(
+      `no WinRM password: set transport.auth.password or ${PASSWORD_ENV}`,
+      file,
+    );
+  }
+  const dataDir = path.resolve(path.dirname(file), config.dataDir);
+  return {
+    ...config,
+    dataDir,
+    transport: { ...config.transport, auth: { ...config.transport.auth, password } },
+    archivePath: path.join(dataDir, 'archive.db'),
+    pidPath: path.join(dataDir, 'connector.pid'),
+  };
+}
