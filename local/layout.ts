@@ -25,7 +25,7 @@ export function simulatedSiteId(index: number): string {
   return `site-${String(index + 1).padStart(2, '0')}`;
 }
 
-/** Each simulated site gets its own /16 of loopback addresses, 127.20.0.0/16 upwards. */
-export function simulatedSubnet(index: number): string {
-  return `127.${20 + index}.0.0/16`;
+/** Each simulated site gets its own /16 of loopback addresses, 127.<base>.0.0/16 upwards. */
+export function simulatedSubnet(index: number, base = 20): string {
+  return `127.${base + index}.0.0/16`;
 }

@@ -29,6 +29,8 @@ export interface LocalStackOptions {
   /** Credentials the simulated devices accept and the connectors use. */
   winrmUser?: string;
   winrmPassword?: string;
+  /** Second octet of the first site's loopback /16 (default 20: 127.20.0.0/16, 127.21...). */
+  subnetBase?: number;
   /** Run the EventBridge-like schedules on local timers (default true). */
   schedules?: boolean;
 }
@@ -141,7 +143,7 @@ function startFleets(options: LocalStackOptions, sites: Site[], user: string, pa
     sites.map((site, i) =>
       startFleet({
         devices: options.devicesPerSite,
-        subnet: simulatedSubnet(i),
+        subnet: simulatedSubnet(i, options.subnetBase),
         latencyMs: options.latencyMs,
         user,
         password,

@@ -70,7 +70,7 @@ export class Supervisor {
     const child = spawn(
       process.execPath,
       ['--import', TSX_LOADER, CONNECTOR_MAIN, '--config', configPath],
-      { stdio: ['ignore', out, out], env: process.env },
+      { stdio: ['ignore', out, out], env: connectorEnv() },
     );
     slot.child = child;
     const startedAt = Date.now();
@@ -107,4 +107,10 @@ export class Supervisor {
       child.kill('SIGTERM');
     });
   }
+}
+
+/** The connector's environment: this process's, less the log file its own output goes to. */
+function connectorEnv(): NodeJS.ProcessEnv {
+  const { WINFLEET_LOG_FILE: _ignored, ...env } = process.env;
+  return env;
 }

@@ -19,7 +19,9 @@ export interface LocalUpOptions {
  * sweep over every simulated device with a summary, then serves until SIGINT or SIGTERM.
  */
 export async function runLocalUp(options: LocalUpOptions): Promise<void> {
-  const logger = createLogger('local', { file: join(options.dataDir, 'logs', 'local.log') });
+  // The handlers run in this process too; their log lines go to the same file, not the terminal.
+  process.env.WINFLEET_LOG_FILE = join(options.dataDir, 'logs', 'local.log');
+  const logger = createLogger('local');
   const startedMs = Date.now();
   const stack = await startLocalStack({
     dataDir: options.dataDir,

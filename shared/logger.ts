@@ -21,15 +21,19 @@ export const REDACT_PATHS = [
 
 export interface LoggerOptions {
   level?: string;
-  /** A file to append JSON lines to; stderr when absent (stdout stays free for output). */
+  /**
+   * A file to append JSON lines to; else `WINFLEET_LOG_FILE`; else stderr (stdout stays free
+   * for a command's output).
+   */
   file?: string;
 }
 
 /** A pino logger writing one JSON event per line, with secrets redacted. */
 export function createLogger(name: string, options: LoggerOptions = {}): Logger {
   const level = options.level ?? process.env.LOG_LEVEL ?? 'info';
-  const destination = options.file
-    ? pino.destination({ dest: options.file, mkdir: true, sync: false })
+  const file = options.file ?? process.env.WINFLEET_LOG_FILE;
+  const destination = file
+    ? pino.destination({ dest: file, mkdir: true, sync: false })
     : pino.destination(2);
   return pino({ name, level, redact: { paths: REDACT_PATHS, censor: '[redacted]' } }, destination);
 }
