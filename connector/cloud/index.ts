@@ -1,0 +1,5 @@
+export {
+  type DeliveryOutcome,
+  ResultDelivery,
+  type ResultDeliveryOptions,
+} from './result-delivery.ts';
