@@ -1,0 +1,34 @@
+import { z } from 'zod';
+import { FinalDeviceState } from '../../shared/schemas/index.ts';
+import { BadRequestError, NotFoundError } from '../errors.ts';
+import { decodeCursor, encodeCursor } from '../lib/cursor.ts';
+import { httpHandler } from '../lib/http.ts';
+import { getOperation } from '../lib/operations-store.ts';
+import { CursorParam, limitParam, OperationPath } from '../lib/params.ts';
+import { listResultsPage, ResultKey } from '../lib/results-store.ts';
+
+const Query = z.strictObject({
+  status: FinalDeviceState.optional(),
+  cursor: CursorParam.optional(),
+  limit: limitParam(100),
+});
+
+/** `GET /operations/{id}/results`: one page of device results, optionally of one state. */
+export const handler = httpHandler(
+  { path: OperationPath, query: Query },
+  async ({ path, query }, { deps }) => {
+    const startKey = decodeCursor(query.cursor, ResultKey);
+    if (startKey && startKey.operationId !== path.id) {
+      throw new BadRequestError('InvalidCursor', 'the cursor belongs to another operation');
+    }
+    const operation = await getOperation(deps.doc, deps.env, path.id);
+    if (!operation) throw new NotFoundError('operation', path.id);
+    const page = await listResultsPage(deps.doc, deps.env, {
+      operationId: path.id,
+      status: query.status,
+      limit: query.limit,
+      startKey,
+    });
+    return { statusCode: 200, body: { items: page.items, nextCursor: encodeCursor(page.lastKey) } };
+  },
+);

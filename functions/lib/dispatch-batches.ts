@@ -1,0 +1,115 @@
+import {
+  GetQueueUrlCommand,
+  SendMessageBatchCommand,
+  type SendMessageBatchRequestEntry,
+  type SQSClient,
+} from '@aws-sdk/client-sqs';
+import type { CloudEnv } from '../../shared/config.ts';
+import type { Logger } from '../../shared/logger.ts';
+import { QUEUE_SETTINGS, siteQueueName } from '../../shared/queues.ts';
+import { backoff } from './items.ts';
+import type { PlannedBatch } from './plan-batches.ts';
+
+/** SendMessageBatch's limit on entries per call. */
+const MAX_ENTRIES_PER_CALL = 10;
+const MAX_SEND_ATTEMPTS = 5;
+/** Calls to SendMessageBatch in flight at once. */
+const SEND_CONCURRENCY = 8;
+
+const queueUrls = new Map<string, Promise<string>>();
+
+/** The URL of a site's queue, looked up once per endpoint and name. */
+export function siteQueueUrl(sqs: SQSClient, env: CloudEnv, siteId: string): Promise<string> {
+  const queueName = siteQueueName(env.WINFLEET_PREFIX, siteId);
+  const cacheKey = `${env.WINFLEET_SQS_ENDPOINT ?? env.AWS_REGION}|${queueName}`;
+  let url = queueUrls.get(cacheKey);
+  if (!url) {
+    url = lookUpQueueUrl(sqs, queueName);
+    // A failed look-up is not cached: the queue may be created later.
+    url.catch(() => queueUrls.delete(cacheKey));
+    queueUrls.set(cacheKey, url);
+  }
+  return url;
+}
+
+async function lookUpQueueUrl(sqs: SQSClient, queueName: string): Promise<string> {
+  const out = await sqs.send(new GetQueueUrlCommand({ QueueName: queueName }));
+  if (!out.QueueUrl) throw new Error(`GetQueueUrl for ${queueName} returned no URL`);
+  return out.QueueUrl;
+}
+
+interface SendCall {
+  siteId: string;
+  batches: PlannedBatch[];
+}
+
+/**
+ * Sends batches to their sites' queues with SendMessageBatch: per call at most 10 entries and
+ * `maxMessageBytes` in all, entry ids equal to batch ids, failed entries retried with back-off.
+ * Returns the batches that could not be sent.
+ */
+export async function dispatchBatches(
+  sqs: SQSClient,
+  env: CloudEnv,
+  batches: readonly PlannedBatch[],
+  logger: Logger,
+): Promise<PlannedBatch[]> {
+  const calls = groupIntoCalls(batches);
+  const failed: PlannedBatch[] = [];
+  let next = 0;
+  const worker = async () => {
+    while (next < calls.length) {
+      const call = calls[next++];
+      if (call) failed.push(...(await sendCall(sqs, env, call, logger)));
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(SEND_CONCURRENCY, calls.length) }, worker));
+  return failed;
+}
+
+function groupIntoCalls(batches: readonly PlannedBatch[]): SendCall[] {
+  const calls: SendCall[] = [];
+  let current: SendCall | undefined;
+  let currentBytes = 0;
+  for (const batch of batches) {
+    const fits =
+      current?.siteId === batch.siteId &&
+      current.batches.length < MAX_ENTRIES_PER_CALL &&
+      currentBytes + batch.bodyBytes <= QUEUE_SETTINGS.maxMessageBytes;
+    if (!fits || !current) {
+      current = { siteId: batch.siteId, batches: [] };
+      calls.push(current);
+      currentBytes = 0;
+    }
+    current.batches.push(batch);
+    currentBytes += batch.bodyBytes;
+  }
+  return calls;
+}
+
+async function sendCall(
+  sqs: SQSClient,
+  env: CloudEnv,
+  call: SendCall,
+  logger: Logger,
+): Promise<PlannedBatch[]> {
+  let pending = call.batches;
+  for (let attempt = 0; attempt < MAX_SEND_ATTEMPTS && pending.length > 0; attempt++) {
+    if (attempt > 0) await backoff(attempt);
+    try {
+      const queueUrl = await siteQueueUrl(sqs, env, call.siteId);
+      const out = await sqs.send(
+        new SendMessageBatchCommand({ QueueUrl: queueUrl, Entries: pending.map(toEntry) }),
+      );
+      const failedIds = new Set((out.Failed ?? []).map((entry) => entry.Id));
+      pending = pending.filter((batch) => failedIds.has(batch.batchId));
+    } catch (error) {
+      logger.warn({ err: error, siteId: call.siteId, attempt }, 'batch send failed');
+    }
+  }
+  return pending;
+}
+
+function toEntry(batch: PlannedBatch): SendMessageBatchRequestEntry {
+  return { Id: batch.batchId, MessageBody: batch.body };
+}
