@@ -1,0 +1,180 @@
+import type { Element } from '@xmldom/xmldom';
+import { COMMAND_STATE, NS } from '../../shared/wsman.ts';
+import type { WsmanFaultDetail } from './errors.ts';
+import { childElement, childElements, descendant, descendants, parseXml, textOf } from './xml.ts';
+
+const CONFIG_NS = 'http://schemas.microsoft.com/wbem/wsman/1/config';
+
+/** One `rsp:Stream` of a Receive response: the decoded bytes of one chunk. */
+export interface StreamChunk {
+  name: string;
+  commandId: string | undefined;
+  bytes: Buffer;
+  end: boolean;
+}
+
+export interface CommandStateInfo {
+  commandId: string | undefined;
+  /** The state URI's last segment: `Done`, `Running` or `Pending`. */
+  state: string;
+  done: boolean;
+  /** The exit code when the host reported one; undefined means unknown, never 0. */
+  exitCode: number | undefined;
+}
+
+/** What one WS-Management response envelope says, read by namespace URI. */
+export interface WsmanEnvelope {
+  action: string | undefined;
+  relatesTo: string | undefined;
+  shellId: string | undefined;
+  commandId: string | undefined;
+  chunks: StreamChunk[];
+  commandState: CommandStateInfo | undefined;
+  fault: WsmanFaultDetail | undefined;
+  /** Top-level settings of a WinRM config Get (e.g. `MaxEnvelopeSizekb`), when present. */
+  config: Record<string, string> | undefined;
+}
+
+/**
+ * Parses a response envelope. Unknown elements and whitespace are ignored; throws a plain
+ * `Error` when the text is not XML or not a SOAP envelope.
+ */
+export function parseEnvelope(xml: string): WsmanEnvelope {
+  const doc = parseXml(xml);
+  const root = doc.documentElement;
+  if (!root || root.namespaceURI !== NS.soap || root.localName !== 'Envelope') {
+    throw new Error(
+      `expected a SOAP 1.2 Envelope, got ${root?.namespaceURI ?? ''} ${root?.localName ?? ''}`,
+    );
+  }
+  const header = childElement(root, NS.soap, 'Header');
+  const body = childElement(root, NS.soap, 'Body');
+  return {
+    action: textOf(childElement(header, NS.addressing, 'Action')),
+    relatesTo: textOf(childElement(header, NS.addressing, 'RelatesTo')),
+    shellId: readShellId(body),
+    commandId: textOf(descendant(body, NS.shell, 'CommandId')),
+    chunks: body ? readChunks(body) : [],
+    commandState: readCommandState(body),
+    fault: readFault(body),
+    config: readConfig(body),
+  };
+}
+
+function readShellId(body: Element | undefined): string | undefined {
+  const selector = body
+    ? descendants(body, NS.wsman, 'Selector').find((s) => s.getAttribute('Name') === 'ShellId')
+    : undefined;
+  return textOf(selector) ?? textOf(descendant(body, NS.shell, 'ShellId'));
+}
+
+function readChunks(body: Element): StreamChunk[] {
+  const response = childElement(body, NS.shell, 'ReceiveResponse');
+  if (!response) return [];
+  return childElements(response, NS.shell, 'Stream').map((el) => ({
+    name: el.getAttribute('Name') ?? '',
+    commandId: el.getAttribute('CommandId') ?? undefined,
+    bytes: Buffer.from((el.textContent ?? '').replace(/\s+/g, ''), 'base64'),
+    end: (el.getAttribute('End') ?? '').toLowerCase() === 'true',
+  }));
+}
+
+function readCommandState(body: Element | undefined): CommandStateInfo | undefined {
+  const el = descendant(body, NS.shell, 'CommandState');
+  if (!el) return undefined;
+  const uri = el.getAttribute('State') ?? '';
+  const exitText = textOf(childElement(el, NS.shell, 'ExitCode'));
+  return {
+    commandId: el.getAttribute('CommandId') ?? undefined,
+    state: uri.slice(uri.lastIndexOf('/') + 1),
+    done: uri === COMMAND_STATE.done,
+    exitCode: parseExitCode(exitText),
+  };
+}
+
+/** Exit codes arrive as unsigned or signed 32-bit decimals; both are kept as given. */
+function parseExitCode(text: string | undefined): number | undefined {
+  if (text === undefined || !/^-?\d+$/.test(text)) return undefined;
+  return Number(text);
+}
+
+function readFault(body: Element | undefined): WsmanFaultDetail | undefined {
+  const fault = childElement(body, NS.soap, 'Fault');
+  if (!fault) return undefined;
+  const code = childElement(fault, NS.soap, 'Code');
+  const subcode = childElement(code, NS.soap, 'Subcode');
+  const reason = childElement(fault, NS.soap, 'Reason');
+  const detail = childElement(fault, NS.soap, 'Detail');
+  const fromDetail = readWsmanFault(detail) ?? readWmiError(detail);
+  return {
+    code: fromDetail?.code,
+    subcode:
+      textOf(childElement(subcode, NS.soap, 'Value')) ??
+      textOf(childElement(code, NS.soap, 'Value')),
+    reason: textOf(childElement(reason, NS.soap, 'Text')),
+    wsmanMessage: fromDetail?.message,
+    machine: fromDetail?.machine,
+  };
+}
+
+interface DetailFields {
+  code: number | undefined;
+  message: string | undefined;
+  machine: string | undefined;
+}
+
+function readWsmanFault(detail: Element | undefined): DetailFields | undefined {
+  const el = descendant(detail, NS.wsmanFault, 'WSManFault');
+  if (!el) return undefined;
+  return {
+    code: parseCode(el.getAttribute('Code')),
+    // The message may wrap its text in f:ProviderFault; the whole text content is the message.
+    message: textOf(childElement(el, NS.wsmanFault, 'Message')),
+    machine: el.getAttribute('Machine') ?? undefined,
+  };
+}
+
+/** The CIM error shape some providers (WMI) put in the detail instead of a WSManFault. */
+function readWmiError(detail: Element | undefined): DetailFields | undefined {
+  const el = descendant(detail, NS.wmiError, 'MSFT_WmiError');
+  if (!el) return undefined;
+  return {
+    code: parseCode(textOf(childElement(el, NS.wmiError, 'error_Code'))),
+    message: textOf(childElement(el, NS.wmiError, 'Message')),
+    machine: undefined,
+  };
+}
+
+function parseCode(text: string | null | undefined): number | undefined {
+  if (!text) return undefined;
+  const trimmed = text.trim();
+  if (/^\d+$/.test(trimmed)) return Number(trimmed);
+  if (/^0x[0-9a-f]+$/i.test(trimmed)) return Number.parseInt(trimmed.slice(2), 16);
+  return undefined;
+}
+
+function readConfig(body: Element | undefined): Record<string, string> | undefined {
+  const config = childElement(body, CONFIG_NS, 'Config');
+  if (!config) return undefined;
+  const values: Record<string, string> = {};
+  flattenConfig(config, '', values);
+  return values;
+}
+
+/** Leaf settings by path: `MaxEnvelopeSizekb`, `Service.MaxConcurrentOperationsPerUser`. */
+function flattenConfig(parent: Element, prefix: string, into: Record<string, string>): void {
+  for (let node = parent.firstChild; node; node = node.nextSibling) {
+    if (node.nodeType !== node.ELEMENT_NODE) continue;
+    const el = node as Element;
+    const path = `${prefix}${el.localName ?? ''}`;
+    if (hasElementChildren(el)) flattenConfig(el, `${path}.`, into);
+    else into[path] = textOf(el) ?? '';
+  }
+}
+
+function hasElementChildren(el: Element): boolean {
+  for (let node = el.firstChild; node; node = node.nextSibling) {
+    if (node.nodeType === node.ELEMENT_NODE) return true;
+  }
+  return false;
+}

@@ -1,0 +1,153 @@
+import type { Logger } from '../../shared/logger.ts';
+import { FAULT_CODE } from '../../shared/wsman.ts';
+import type { WinrsClient } from './client.ts';
+import { WsmanFaultError } from './errors.ts';
+
+export interface ShellPoolOptions {
+  /** A shell idle for longer than this is deleted rather than reused. */
+  shellTtlMs: number;
+  /**
+   * Commands after which a shell is deleted: Windows never frees a terminated command's
+   * operation slot, so a long-lived shell would hit MaxConcurrentOperationsPerUser.
+   */
+  maxCommandsPerShell: number;
+  maxShells: number;
+  /** Budget for a Delete sent during clean-up. */
+  cleanupTimeoutMs: number;
+  now?: () => number;
+}
+
+/** A shell lent to one command at a time. */
+export interface PooledShell {
+  readonly id: string;
+  lastUsedAtMs: number;
+  commands: number;
+  busy: boolean;
+}
+
+/** The shells of one device: reused within a TTL, recycled after a number of commands. */
+export class ShellPool {
+  readonly #client: WinrsClient;
+  readonly #options: ShellPoolOptions;
+  readonly #logger: Logger | undefined;
+  readonly #shells: PooledShell[] = [];
+  readonly #waiters: Array<() => void> = [];
+  readonly #deletions = new Set<Promise<void>>();
+  #creating = 0;
+
+  constructor(client: WinrsClient, options: ShellPoolOptions, logger?: Logger) {
+    this.#client = client;
+    this.#options = options;
+    this.#logger = logger;
+  }
+
+  get size(): number {
+    return this.#shells.length;
+  }
+
+  /** A free shell, a new one (up to `maxShells`), or the next one released. */
+  async acquire(signal: AbortSignal): Promise<PooledShell> {
+    for (;;) {
+      signal.throwIfAborted();
+      this.#dropStale();
+      const idle = this.#shells.find((shell) => !shell.busy);
+      if (idle) {
+        idle.busy = true;
+        return idle;
+      }
+      if (this.#shells.length + this.#creating < this.#options.maxShells)
+        return this.#create(signal);
+      await this.#waitForRelease(signal);
+    }
+  }
+
+  /** Returns a shell after a command; a shell that may be broken is deleted instead. */
+  release(shell: PooledShell, reusable: boolean): Promise<void> {
+    shell.busy = false;
+    shell.commands += 1;
+    shell.lastUsedAtMs = this.#now();
+    const recycle = !reusable || shell.commands >= this.#options.maxCommandsPerShell;
+    const deletion = recycle ? this.discard(shell) : Promise.resolve();
+    this.#wake();
+    return deletion;
+  }
+
+  /** Forgets a shell and deletes it on the device in the background (awaited by `close`). */
+  discard(shell: PooledShell): Promise<void> {
+    const index = this.#shells.indexOf(shell);
+    if (index < 0) return Promise.resolve();
+    this.#shells.splice(index, 1);
+    const deletion = this.#client
+      .deleteShell(shell.id, AbortSignal.timeout(this.#options.cleanupTimeoutMs))
+      .catch((error: unknown) =>
+        this.#logger?.debug({ err: error, shellId: shell.id }, 'shell delete failed'),
+      )
+      .finally(() => this.#deletions.delete(deletion));
+    this.#deletions.add(deletion);
+    this.#wake();
+    return deletion;
+  }
+
+  /** Deletes every shell and waits for the deletions. */
+  async close(): Promise<void> {
+    for (const shell of [...this.#shells]) this.discard(shell);
+    await Promise.all([...this.#deletions]);
+  }
+
+  async #create(signal: AbortSignal): Promise<PooledShell> {
+    this.#creating += 1;
+    try {
+      const id = await this.#createWithQuotaRetry(signal);
+      const shell: PooledShell = { id, lastUsedAtMs: this.#now(), commands: 0, busy: true };
+      this.#shells.push(shell);
+      return shell;
+    } finally {
+      this.#creating -= 1;
+    }
+  }
+
+  /** On MaxShellsPerUser (2150859173) deletes this pool's idle shells and tries once more. */
+  async #createWithQuotaRetry(signal: AbortSignal): Promise<string> {
+    try {
+      return await this.#client.createShell(signal);
+    } catch (error) {
+      if (!(error instanceof WsmanFaultError) || error.code !== FAULT_CODE.shellQuota) throw error;
+      this.#logger?.warn({ faultCode: error.code }, 'shell quota reached, recycling shells');
+      for (const shell of this.#shells.filter((s) => !s.busy)) this.discard(shell);
+      await Promise.all([...this.#deletions]);
+      return this.#client.createShell(signal);
+    }
+  }
+
+  #dropStale(): void {
+    const now = this.#now();
+    for (const shell of [...this.#shells]) {
+      const expired = now - shell.lastUsedAtMs > this.#options.shellTtlMs;
+      if (!shell.busy && expired) this.discard(shell);
+    }
+  }
+
+  #waitForRelease(signal: AbortSignal): Promise<void> {
+    return new Promise<void>((resolve, reject) => {
+      const onAbort = () => {
+        const index = this.#waiters.indexOf(wake);
+        if (index >= 0) this.#waiters.splice(index, 1);
+        reject(signal.reason);
+      };
+      const wake = () => {
+        signal.removeEventListener('abort', onAbort);
+        resolve();
+      };
+      this.#waiters.push(wake);
+      signal.addEventListener('abort', onAbort, { once: true });
+    });
+  }
+
+  #wake(): void {
+    this.#waiters.shift()?.();
+  }
+
+  #now(): number {
+    return (this.#options.now ?? Date.now)();
+  }
+}
