@@ -1,7 +1,8 @@
 import type { Command } from 'commander';
+import { registerWsmanCommand } from './wsman.ts';
 
 /** Adds one sub-command (and its options) to the program. */
 export type RegisterCommand = (program: Command) => void;
 
 /** Every sub-command; add a new one's register function here. */
-export const COMMANDS: RegisterCommand[] = [];
+export const COMMANDS: RegisterCommand[] = [registerWsmanCommand];
