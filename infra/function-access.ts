@@ -1,0 +1,44 @@
+import type { TableKey } from '../shared/tables.ts';
+
+/** What one Lambda handler touches; the stack grants exactly this and nothing more. */
+export interface FunctionAccess {
+  readTables: readonly TableKey[];
+  writeTables: readonly TableKey[];
+  /** Sends batches to the site queues. */
+  sendToSiteQueues?: boolean;
+  /** Reads the site queues' attributes (depth, age of the oldest message). */
+  readSiteQueues?: boolean;
+}
+
+/** Planning and dispatching an operation: the API's create route and the scheduled sweep. */
+const DISPATCH: FunctionAccess = {
+  readTables: ['devices', 'sites'],
+  writeTables: ['operations', 'results'],
+  sendToSiteQueues: true,
+};
+
+/** Access by handler module name (`functions/handlers/<name>.ts`). */
+export const FUNCTION_ACCESS: Readonly<Record<string, FunctionAccess>> = {
+  'operations-create': DISPATCH,
+  sweep: DISPATCH,
+  'operations-list': { readTables: ['operations'], writeTables: [] },
+  'operations-get': { readTables: ['operations'], writeTables: [] },
+  'operations-results': { readTables: ['operations', 'results'], writeTables: [] },
+  'operations-cancel': { readTables: ['operations'], writeTables: ['operations'] },
+  'devices-list': { readTables: ['devices'], writeTables: [] },
+  'devices-put': { readTables: ['sites'], writeTables: ['devices'] },
+  'devices-import': { readTables: ['sites'], writeTables: ['devices'] },
+  'devices-metrics': { readTables: ['devices', 'metrics'], writeTables: [] },
+  'sites-list': { readTables: ['sites'], writeTables: [], readSiteQueues: true },
+  'sites-put': { readTables: [], writeTables: ['sites'] },
+  openapi: { readTables: [], writeTables: [] },
+};
+
+/** Read-only on the table named by the handler's first word: a new route starts harmless. */
+export function functionAccess(handler: string): FunctionAccess {
+  const known = FUNCTION_ACCESS[handler];
+  if (known) return known;
+  const area = handler.split('-')[0];
+  const table = area === 'operations' || area === 'devices' || area === 'sites' ? area : undefined;
+  return { readTables: table ? [table] : [], writeTables: [] };
+}
