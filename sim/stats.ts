@@ -1,0 +1,33 @@
+import type { FleetStats } from './types.ts';
+
+/** Counts shells and active commands; a command is active from Command until Done or its end. */
+export class StatsTracker implements FleetStats {
+  activeCommands = 0;
+  maxActiveCommands = 0;
+  commandsRun = 0;
+  activeCommandsByDevice = new Map<string, number>();
+  maxActiveCommandsPerDevice = 0;
+  shellsOpen = 0;
+
+  commandStarted(computerName: string): void {
+    this.commandsRun++;
+    this.activeCommands++;
+    this.maxActiveCommands = Math.max(this.maxActiveCommands, this.activeCommands);
+    const onDevice = (this.activeCommandsByDevice.get(computerName) ?? 0) + 1;
+    this.activeCommandsByDevice.set(computerName, onDevice);
+    this.maxActiveCommandsPerDevice = Math.max(this.maxActiveCommandsPerDevice, onDevice);
+  }
+
+  commandEnded(computerName: string): void {
+    this.activeCommands--;
+    const onDevice = (this.activeCommandsByDevice.get(computerName) ?? 1) - 1;
+    if (onDevice > 0) this.activeCommandsByDevice.set(computerName, onDevice);
+    else this.activeCommandsByDevice.delete(computerName);
+  }
+
+  reset(): void {
+    this.commandsRun = 0;
+    this.maxActiveCommands = this.activeCommands;
+    this.maxActiveCommandsPerDevice = Math.max(0, ...this.activeCommandsByDevice.values());
+  }
+}
