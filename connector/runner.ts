@@ -82,14 +82,19 @@ function parseOutput(
   return { ok: false, error: `unexpected script output at ${where}: ${issue?.message}` };
 }
 
-/** A transport error is Unreachable when it says so; anything else failed the command. */
+/**
+ * A transport error is Unreachable when its kind says so (or it is a connect timeout: no TCP
+ * connection at all); anything else failed the command.
+ */
 export function judgeError(error: unknown): Verdict {
-  const status: FinalDeviceState = errorKind(error) === 'unreachable' ? 'Unreachable' : 'Failed';
+  const status: FinalDeviceState = isUnreachable(error) ? 'Unreachable' : 'Failed';
   return { status, error: error instanceof Error ? error.message : String(error) };
 }
 
-function errorKind(error: unknown): unknown {
-  return typeof error === 'object' && error !== null && 'kind' in error ? error.kind : undefined;
+function isUnreachable(error: unknown): boolean {
+  if (typeof error !== 'object' || error === null || !('kind' in error)) return false;
+  if (error.kind === 'unreachable') return true;
+  return error.kind === 'timeout' && 'phase' in error && error.phase === 'connect';
 }
 
 function preview(text: string): string {

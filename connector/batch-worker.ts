@@ -1,0 +1,240 @@
+import {
+  ChangeMessageVisibilityCommand,
+  DeleteMessageCommand,
+  type Message,
+  type SQSClient,
+} from '@aws-sdk/client-sqs';
+import type { Logger } from '../shared/logger.ts';
+import { QUEUE_SETTINGS } from '../shared/queues.ts';
+import type { BatchMessage } from '../shared/schemas/batch.ts';
+import type { DeviceTarget } from '../shared/schemas/device.ts';
+import type { DeviceResult } from '../shared/schemas/result.ts';
+import type { Archive, ArchiveWriter } from './archive/index.ts';
+import { parseBatchMessage } from './batch-message.ts';
+import type { ResultDelivery } from './cloud/index.ts';
+import { startHeartbeat } from './heartbeat.ts';
+import { operationScript } from './operation-script.ts';
+import { type DeviceJob, runOnDevice } from './runner.ts';
+import type { SiteThrottle } from './throttle.ts';
+import type { Transport } from './transport.ts';
+
+export interface BatchWorkerOptions {
+  siteId: string;
+  sqs: SQSClient;
+  queueUrl: string;
+  archive: Archive;
+  writer: ArchiveWriter;
+  delivery: ResultDelivery;
+  transport: Transport;
+  throttle: SiteThrottle;
+  logger: Logger;
+  /** Per-device timeout when the batch's rate control sets none. */
+  defaultTimeoutSeconds: number;
+  /** Visibility each heartbeat restores. Default: the queue's visibility timeout. */
+  visibilityTimeoutSeconds?: number;
+}
+
+export interface BatchSignals {
+  /** Aborted when the connector drains: devices not started yet stay unstarted. */
+  stop: AbortSignal;
+  /** Aborted when the connector must quit now: devices in flight are abandoned. */
+  abort: AbortSignal;
+}
+
+/** `deleted`: every device's result is durable; `kept`: the message comes back later. */
+export type BatchOutcome = 'deleted' | 'kept' | 'malformed';
+
+/** A job, or why the batch's parameters cannot make one (each device is then Failed). */
+type JobOrProblem = DeviceJob | { problem: string };
+
+/**
+ * Runs one SQS message's batch: skips devices that already have a final result, runs the rest
+ * under the site's throttle, archives and delivers each result, and deletes the message only
+ * when every device's result is in the archive and accepted by DynamoDB.
+ */
+export class BatchWorker {
+  readonly #options: BatchWorkerOptions;
+
+  constructor(options: BatchWorkerOptions) {
+    this.#options = options;
+  }
+
+  async process(message: Message, signals: BatchSignals): Promise<BatchOutcome> {
+    const { logger, siteId } = this.#options;
+    let batch: BatchMessage;
+    try {
+      batch = parseBatchMessage(message, siteId);
+    } catch (error) {
+      // Left on the queue: after maxReceiveCount receives the redrive policy dead-letters it.
+      logger.warn({ err: error, messageId: message.MessageId }, 'malformed batch message');
+      return 'malformed';
+    }
+    const { operationId, batchId } = batch;
+    const log = logger.child({ operationId, batchId, messageId: message.MessageId });
+    const heartbeat = startHeartbeat({
+      ...this.#options,
+      receiptHandle: message.ReceiptHandle ?? '',
+      visibilityTimeoutSeconds: this.#visibilityTimeoutSeconds(),
+      signal: signals.abort,
+      logger: log,
+    });
+    try {
+      await this.#runBatch(batch, log, signals);
+      return await this.#settle(batch, message, log, signals);
+    } finally {
+      heartbeat.stop();
+    }
+  }
+
+  async #runBatch(batch: BatchMessage, log: Logger, signals: BatchSignals): Promise<void> {
+    const { archive } = this.#options;
+    const deviceIds = batch.devices.map((d) => d.deviceId);
+    const archived = archive.finalResultsFor(batch.operationId, deviceIds);
+    const done = new Set(archived.map((a) => a.result.deviceId));
+    const undelivered = archived.filter((a) => !a.deliveredAt).map((a) => a.result);
+    const toRun = batch.devices.filter((d) => !done.has(d.deviceId));
+    log.info({ devices: toRun.length, skipped: done.size }, 'batch started');
+
+    const job = this.#job(batch);
+    await Promise.allSettled([
+      ...undelivered.map((result) => this.#deliver(result, log, signals.abort)),
+      ...toRun.map((device) => this.#runDevice(device, batch, job, log, signals)),
+    ]);
+  }
+
+  #job(batch: BatchMessage): JobOrProblem {
+    const timeoutSeconds = batch.rateControl.timeoutSeconds ?? this.#options.defaultTimeoutSeconds;
+    try {
+      const script = operationScript(batch.type, batch.parameters);
+      const { operationId, batchId, siteId } = batch;
+      return { operationId, batchId, siteId, script, timeoutMs: timeoutSeconds * 1000 };
+    } catch (error) {
+      return { problem: error instanceof Error ? error.message : String(error) };
+    }
+  }
+
+  async #runDevice(
+    device: DeviceTarget,
+    batch: BatchMessage,
+    job: JobOrProblem,
+    batchLog: Logger,
+    signals: BatchSignals,
+  ): Promise<void> {
+    const log = batchLog.child({ deviceId: device.deviceId });
+    try {
+      const result = await this.#resultFor(device, batch, job, signals);
+      logResult(log, result);
+      await this.#options.writer.write(result);
+      await this.#deliver(result, log, signals.abort);
+    } catch (error) {
+      if (signals.stop.aborted || signals.abort.aborted) return;
+      log.error({ err: error }, 'device left without a final result');
+      throw error;
+    }
+  }
+
+  async #resultFor(
+    device: DeviceTarget,
+    batch: BatchMessage,
+    job: JobOrProblem,
+    signals: BatchSignals,
+  ): Promise<DeviceResult> {
+    if ('problem' in job) return rejectedResult(batch, device, job.problem);
+    const { throttle, transport } = this.#options;
+    const release = await throttle.acquire({
+      operationId: batch.operationId,
+      deviceId: device.deviceId,
+      operationLimit: Math.min(batch.rateControl.throttleLimit ?? throttle.budget, throttle.budget),
+      signal: signals.stop,
+    });
+    try {
+      return await runOnDevice(transport, device, job, signals.abort);
+    } finally {
+      release();
+    }
+  }
+
+  /** Delivers a result to DynamoDB; on failure it stays in the outbox (not delivered). */
+  async #deliver(result: DeviceResult, log: Logger, signal: AbortSignal): Promise<void> {
+    const { delivery, archive } = this.#options;
+    try {
+      await delivery.deliver(result, signal);
+      archive.markDelivered([result]);
+    } catch (error) {
+      if (!signal.aborted) log.warn({ err: error }, 'result kept in the outbox');
+    }
+  }
+
+  /** Deletes the message when every device's result is durable; else leaves it to return. */
+  async #settle(
+    batch: BatchMessage,
+    message: Message,
+    log: Logger,
+    signals: BatchSignals,
+  ): Promise<BatchOutcome> {
+    const deviceIds = [...new Set(batch.devices.map((d) => d.deviceId))];
+    const final = this.#options.archive.finalResultsFor(batch.operationId, deviceIds);
+    const delivered = final.filter((a) => a.deliveredAt).length;
+    if (delivered === deviceIds.length && (await this.#deleteMessage(message, log))) {
+      log.info({ devices: deviceIds.length }, 'batch done');
+      return 'deleted';
+    }
+    // While draining, hand the rest to another connector now rather than after the timeout.
+    if (signals.stop.aborted) await this.#releaseMessage(message, log);
+    log.info({ devices: deviceIds.length, archived: final.length, delivered }, 'batch kept');
+    return 'kept';
+  }
+
+  async #deleteMessage(message: Message, log: Logger): Promise<boolean> {
+    const { sqs, queueUrl } = this.#options;
+    try {
+      await sqs.send(
+        new DeleteMessageCommand({ QueueUrl: queueUrl, ReceiptHandle: message.ReceiptHandle }),
+      );
+      return true;
+    } catch (error) {
+      log.warn({ err: error }, 'batch message not deleted');
+      return false;
+    }
+  }
+
+  async #releaseMessage(message: Message, log: Logger): Promise<void> {
+    const { sqs, queueUrl } = this.#options;
+    try {
+      await sqs.send(
+        new ChangeMessageVisibilityCommand({
+          QueueUrl: queueUrl,
+          ReceiptHandle: message.ReceiptHandle,
+          VisibilityTimeout: 0,
+        }),
+        { abortSignal: AbortSignal.timeout(5000) },
+      );
+    } catch (error) {
+      log.warn({ err: error }, 'batch message not released');
+    }
+  }
+
+  #visibilityTimeoutSeconds(): number {
+    return this.#options.visibilityTimeoutSeconds ?? QUEUE_SETTINGS.visibilityTimeoutSeconds;
+  }
+}
+
+/** The result of a device whose batch cannot run at all (parameters unfit for the type). */
+function rejectedResult(batch: BatchMessage, device: DeviceTarget, error: string): DeviceResult {
+  const now = new Date().toISOString();
+  const { operationId, batchId, siteId } = batch;
+  return {
+    ...{ operationId, batchId, siteId, deviceId: device.deviceId },
+    status: 'Failed',
+    error,
+    startedAt: now,
+    finishedAt: now,
+    durationMs: 0,
+  };
+}
+
+function logResult(log: Logger, result: DeviceResult): void {
+  const { status, durationMs, exitCode } = result;
+  if (status === 'Success') log.debug({ status, durationMs }, 'device done');
+  else log.warn({ status, durationMs, exitCode, error: result.error }, 'device failed');
+}

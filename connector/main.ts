@@ -1,0 +1,60 @@
+import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { parseArgs } from 'node:util';
+import { z } from 'zod';
+import { createLogger, type Logger } from '../shared/logger.ts';
+import { type ConnectorConfig, loadConnectorConfig } from './config.ts';
+import { ConnectorService } from './service.ts';
+import { createTransport } from './transports.ts';
+
+const Flags = z.strictObject({ config: z.string().min(1) });
+
+/** `tsx connector/main.ts --config FILE`: runs one site's connector until SIGTERM or SIGINT. */
+async function main(): Promise<number> {
+  const { values } = parseArgs({ options: { config: { type: 'string' } }, strict: true });
+  const flags = Flags.parse(values);
+  const config = await loadConnectorConfig(flags.config);
+  const logger = createLogger('connector').child({ siteId: config.siteId });
+
+  writePidFile(config);
+  const service = new ConnectorService({
+    config,
+    transport: createTransport(config.transport, logger),
+    logger,
+  });
+  // The first signal drains; a second one abandons the devices still in flight.
+  process.on('SIGTERM', () => service.stop());
+  process.on('SIGINT', () => service.stop());
+  try {
+    await service.run();
+  } finally {
+    removePidFile(config);
+  }
+  return 0;
+}
+
+function writePidFile(config: ConnectorConfig): void {
+  mkdirSync(config.dataDir, { recursive: true });
+  writeFileSync(config.pidPath, `${process.pid}\n`);
+}
+
+/** Removes the pid file unless a newer connector has already written its own. */
+function removePidFile(config: ConnectorConfig): void {
+  try {
+    if (readFileSync(config.pidPath, 'utf8').trim() === String(process.pid)) {
+      rmSync(config.pidPath);
+    }
+  } catch {
+    // Already gone: nothing to clean up.
+  }
+}
+
+function fail(error: unknown, logger: Logger): never {
+  logger.fatal({ err: error }, 'connector failed');
+  logger.flush?.();
+  process.exit(1);
+}
+
+main().then(
+  (code) => process.exit(code),
+  (error: unknown) => fail(error, createLogger('connector')),
+);
