@@ -4,7 +4,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { ACTION, CMD_SHELL_RESOURCE_URI, COMMAND_STATE, NS, SIGNAL } from '../shared/wsman.ts';
-import { child, children, parseXml, type XmlElement } from './xml.ts';
+import { child, parseXml, type XmlElement } from './xml.ts';
 
 export interface RawResponse {
   status: number;
@@ -86,8 +86,8 @@ export class RawClient {
   }
 
   async command(shellId: string, command: string, args: string[] = []): Promise<RawResponse> {
-    const argElements = args.map((a) => `<sh:Arguments>${escape(a)}</sh:Arguments>`).join('');
-    const body = `<sh:CommandLine xmlns:sh="${NS.shell}"><sh:Command>${escape(command)}</sh:Command>${argElements}</sh:CommandLine>`;
+    const argElements = args.map((a) => `<sh:Arguments>${escapeText(a)}</sh:Arguments>`).join('');
+    const body = `<sh:CommandLine xmlns:sh="${NS.shell}"><sh:Command>${escapeText(command)}</sh:Command>${argElements}</sh:CommandLine>`;
     return this.post(buildEnvelope({ action: ACTION.command, shellId, body }));
   }
 
@@ -228,8 +228,6 @@ export function findAll(root: XmlElement, ns: string, local: string): XmlElement
   return found;
 }
 
-function escape(text: string): string {
+function escapeText(text: string): string {
   return text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
 }
-
-export { children };
