@@ -13,6 +13,8 @@ export interface HostRequest {
   action: string;
   xml: string;
   headers: http.IncomingHttpHeaders;
+  /** Numbers the TCP connection, for connection-bound authentication (NTLM). */
+  connection: number;
 }
 
 export interface HostReply {
@@ -39,12 +41,16 @@ export async function startFakeHost(
   tls?: https.ServerOptions,
 ): Promise<FakeHost> {
   const requests: HostRequest[] = [];
+  const connections = new WeakMap<object, number>();
+  let nextConnection = 0;
   const listener = async (req: http.IncomingMessage, res: http.ServerResponse) => {
     const parts: Buffer[] = [];
     for await (const part of req) parts.push(part as Buffer);
     const xml = Buffer.concat(parts).toString('utf8');
     const action = /<a:Action[^>]*>([^<]+)<\/a:Action>/.exec(xml)?.[1] ?? '';
-    const request = { action, xml, headers: req.headers };
+    if (!connections.has(req.socket)) connections.set(req.socket, ++nextConnection);
+    const connection = connections.get(req.socket) ?? 0;
+    const request = { action, xml, headers: req.headers, connection };
     requests.push(request);
     const reply = await handler(request);
     if (reply.hang) return;
