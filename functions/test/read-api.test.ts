@@ -1,0 +1,166 @@
+import { PutCommand } from '@aws-sdk/lib-dynamodb';
+import fc from 'fast-check';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { lambdaContext } from '../../local/lambda-context.ts';
+import type { DeviceResult } from '../../shared/schemas/index.ts';
+import { tableName } from '../../shared/tables.ts';
+import { handler as sweep } from '../handlers/sweep.ts';
+import { encodeCursor } from '../lib/cursor.ts';
+import { type ApiStack, fleetOf, siteOf, startApiStack } from './api-stack.ts';
+
+const SITES = ['north', 'south'];
+const DEVICES = fleetOf(SITES, 13);
+
+describe('results, devices, sites and the sweep', () => {
+  let stack: ApiStack;
+  let operationId: string;
+
+  beforeAll(async () => {
+    stack = await startApiStack(SITES.map(siteOf), DEVICES);
+    const created = await stack.call('POST', '/operations', {
+      type: 'status',
+      targets: { siteIds: ['north'] },
+    });
+    operationId = (created.json as { operationId: string }).operationId;
+    await writeResults(stack, operationId);
+  });
+  afterAll(() => stack?.stop());
+
+  async function getAll(path: string, limit: number) {
+    const items: { deviceId: string; status?: string }[] = [];
+    let cursor: string | undefined;
+    let pages = 0;
+    do {
+      const query = `limit=${limit}${cursor ? `&cursor=${cursor}` : ''}`;
+      const sep = path.includes('?') ? '&' : '?';
+      const page = await stack.call('GET', `${path}${sep}${query}`);
+      expect(page.status).toBe(200);
+      const body = page.json as { items: typeof items; nextCursor?: string };
+      expect(body.items.length).toBeLessThanOrEqual(limit);
+      items.push(...body.items);
+      cursor = body.nextCursor;
+      pages++;
+    } while (cursor);
+    return { items, pages };
+  }
+
+  it('pages through every result of an operation', async () => {
+    const { items, pages } = await getAll(`/operations/${operationId}/results`, 5);
+
+    expect(pages).toBeGreaterThanOrEqual(3);
+    expect(items.map((r) => r.deviceId)).toEqual(
+      DEVICES.filter((d) => d.siteId === 'north').map((d) => d.deviceId),
+    );
+    expect(items[1]).toMatchObject({ siteId: 'north', status: 'Success', exitCode: 0 });
+  });
+
+  it('filters results by state', async () => {
+    const { items } = await getAll(`/operations/${operationId}/results?status=Failed`, 2);
+
+    expect(items.map((r) => r.deviceId)).toEqual([
+      'north-dev-000',
+      'north-dev-004',
+      'north-dev-008',
+      'north-dev-012',
+    ]);
+    expect(items.every((r) => r.status === 'Failed')).toBe(true);
+  });
+
+  it('returns 404 for the results of an unknown operation', async () => {
+    const response = await stack.call('GET', '/operations/op-0000000000000000/results');
+    expect(response.status).toBe(404);
+  });
+
+  it.each([
+    ['an unknown state', 'status=Bogus'],
+    ['a zero limit', 'limit=0'],
+    ['a limit that is not a number', 'limit=ten'],
+    ['an unknown parameter', 'sort=asc'],
+    ['a cursor that is not base64 JSON', 'cursor=%%%'],
+    ['a cursor of the wrong shape', `cursor=${encodeCursor({ foo: 'bar' })}`],
+    [
+      "another operation's cursor",
+      `cursor=${encodeCursor({ operationId: 'op-1111111111', deviceId: 'x' })}`,
+    ],
+  ])('returns 400 for %s', async (_name, query) => {
+    const response = await stack.call('GET', `/operations/${operationId}/results?${query}`);
+
+    expect(response.status).toBe(400);
+    expect(response.json).toMatchObject({ error: { code: expect.any(String) } });
+  });
+
+  it('pages through every device', async () => {
+    const { items } = await getAll('/devices', 7);
+
+    expect(items.map((d) => d.deviceId).sort()).toEqual(DEVICES.map((d) => d.deviceId).sort());
+  });
+
+  it('lists the devices of one site', async () => {
+    const { items } = await getAll('/devices?siteId=south', 4);
+
+    expect(items).toHaveLength(13);
+    expect(items[0]).toMatchObject({ deviceId: 'south-dev-000', siteId: 'south', port: 5985 });
+  });
+
+  it('returns 400 for a malformed site id', async () => {
+    const response = await stack.call('GET', '/devices?siteId=Not_A_Slug');
+    expect(response.status).toBe(400);
+  });
+
+  it('lists the sites', async () => {
+    const response = await stack.call('GET', '/sites');
+
+    expect(response.status).toBe(200);
+    expect(response.json).toEqual({ items: SITES.map(siteOf) });
+  });
+
+  it('starts a sweep over every device from a scheduled event', async () => {
+    await Promise.all(SITES.map((siteId) => stack.drainBatches(siteId)));
+    const event = { 'detail-type': 'Scheduled Event', detail: { operationType: 'inventory' } };
+
+    const outcome = await sweep(event, lambdaContext('sweep'));
+
+    expect(outcome).toMatchObject({ total: 26, siteIds: ['north', 'south'], status: 'InProgress' });
+    const id = (outcome as { operationId: string }).operationId;
+    const read = await stack.call('GET', `/operations/${id}`);
+    expect(read.json).toMatchObject({ source: 'schedule', type: 'inventory', total: 26 });
+    const batches = await stack.drainBatches('south');
+    expect(batches.map((b) => b.devices.length)).toEqual([13]);
+  });
+
+  it('rejects a scheduled event that names no sweep type', async () => {
+    await expect(sweep({ detail: {} }, lambdaContext('sweep'))).rejects.toThrow();
+  });
+
+  it('never answers 5xx to an arbitrary JSON body', async () => {
+    await fc.assert(
+      fc.asyncProperty(fc.jsonValue({ maxDepth: 3 }), async (body) => {
+        const response = await stack.call('POST', '/operations', JSON.stringify(body));
+        expect(response.status).toBeLessThan(500);
+      }),
+      { numRuns: 60 },
+    );
+  });
+});
+
+/** Results as a connector writes them: every fourth device Failed, the rest Success. */
+async function writeResults(stack: ApiStack, operationId: string): Promise<void> {
+  const table = tableName(stack.env.WINFLEET_PREFIX, 'results');
+  const north = DEVICES.filter((d) => d.siteId === 'north');
+  for (const [i, device] of north.entries()) {
+    const failed = i % 4 === 0;
+    const result: DeviceResult = {
+      operationId,
+      deviceId: device.deviceId,
+      siteId: 'north',
+      batchId: 'north-00000',
+      status: failed ? 'Failed' : 'Success',
+      exitCode: failed ? 1 : 0,
+      stdout: failed ? '' : '{"reachable":true}',
+      startedAt: '2026-01-01T00:00:00.000Z',
+      finishedAt: '2026-01-01T00:00:01.000Z',
+      durationMs: 1000,
+    };
+    await stack.doc.send(new PutCommand({ TableName: table, Item: { ...result, expiresAt: 1 } }));
+  }
+}
