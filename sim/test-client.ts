@@ -141,7 +141,11 @@ export class RawClient {
     }
   }
 
-  async signal(shellId: string, commandId: string, code = SIGNAL.terminate): Promise<RawResponse> {
+  async signal(
+    shellId: string,
+    commandId: string,
+    code: string = SIGNAL.terminate,
+  ): Promise<RawResponse> {
     const body = `<sh:Signal xmlns:sh="${NS.shell}" CommandId="${commandId}"><sh:Code>${code}</sh:Code></sh:Signal>`;
     return this.post(buildEnvelope({ action: ACTION.signal, shellId, body }));
   }
