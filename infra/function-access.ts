@@ -13,7 +13,7 @@ export interface FunctionAccess {
 /** Planning and dispatching an operation: the API's create route and the scheduled sweep. */
 const DISPATCH: FunctionAccess = {
   readTables: ['devices', 'sites'],
-  writeTables: ['operations', 'results'],
+  writeTables: ['operations'],
   sendToSiteQueues: true,
 };
 
@@ -29,6 +29,7 @@ export const FUNCTION_ACCESS: Readonly<Record<string, FunctionAccess>> = {
   'devices-put': { readTables: ['sites'], writeTables: ['devices'] },
   'devices-import': { readTables: ['sites'], writeTables: ['devices'] },
   'devices-metrics': { readTables: ['devices', 'metrics'], writeTables: [] },
+  // Queue depth per site for each connector's health (issue 4).
   'sites-list': { readTables: ['sites'], writeTables: [], readSiteQueues: true },
   'sites-put': { readTables: [], writeTables: ['sites'] },
   openapi: { readTables: [], writeTables: [] },
