@@ -1,3 +1,4 @@
+import { setMaxListeners } from 'node:events';
 import { GetQueueUrlCommand, type SQSClient } from '@aws-sdk/client-sqs';
 import { createDocumentClient, createSqsClient } from '../shared/aws.ts';
 import type { Logger } from '../shared/logger.ts';
@@ -37,6 +38,8 @@ export class ConnectorService {
     this.#options = options;
     this.lifecycle = new Lifecycle(options.logger);
     this.throttle = new SiteThrottle(options.config.throttleLimit);
+    // Every waiting device and every request in flight listens on these two signals.
+    setMaxListeners(0, this.#stop.signal, this.#abort.signal);
   }
 
   /** Runs until `stop` (or `abort`) and the drain are done; closes the archive and transport. */
