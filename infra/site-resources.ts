@@ -43,6 +43,8 @@ export class SiteResources extends Construct {
   readonly deadLetterQueue: Queue;
   readonly connectorRole: Role;
   readonly alarms: readonly Alarm[];
+  /** The Roles Anywhere profile the connector names when it asks for credentials. */
+  readonly connectorProfileArn: string;
 
   constructor(scope: Construct, id: string, props: SiteResourcesProps) {
     super(scope, id);
@@ -68,6 +70,12 @@ export class SiteResources extends Construct {
     });
     this.alarms = this.addAlarms(props);
     this.connectorRole = this.addConnectorIdentity(props);
+    this.connectorProfileArn = new CfnProfile(this, 'ConnectorProfile', {
+      name: connectorCommonName(prefix, site.siteId),
+      roleArns: [this.connectorRole.roleArn],
+      durationSeconds: 3600,
+      enabled: true,
+    }).attrProfileArn;
   }
 
   private addAlarms(props: SiteResourcesProps): Alarm[] {
@@ -103,7 +111,7 @@ export class SiteResources extends Construct {
   }
 
   private addConnectorIdentity(props: SiteResourcesProps): Role {
-    const { prefix, site } = props;
+    const { site } = props;
     // Only a certificate issued for this site's connector, vouched for by our trust anchor,
     // may assume the role; Roles Anywhere also needs to tag the session and set its identity.
     const conditions = trustConditions(this, props);
@@ -124,12 +132,6 @@ export class SiteResources extends Construct {
       statements: connectorStatements(site.siteId, this.queue.queueArn, props.tableArns),
     });
     role.attachInlinePolicy(policy);
-    new CfnProfile(this, 'ConnectorProfile', {
-      name: `${prefix}connector-${site.siteId}`,
-      roleArns: [role.roleArn],
-      durationSeconds: 3600,
-      enabled: true,
-    });
     return role;
   }
 }

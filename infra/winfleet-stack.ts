@@ -50,16 +50,7 @@ export class WinfleetStack extends Stack {
   }
 
   private addSites(prefix: string, props: WinfleetStackProps): Map<string, SiteResources> {
-    const trustAnchorArn = props.connectorCaCertificatePem
-      ? new CfnTrustAnchor(this, 'ConnectorTrustAnchor', {
-          name: `${prefix}connectors`,
-          enabled: true,
-          source: {
-            sourceType: 'CERTIFICATE_BUNDLE',
-            sourceData: { x509CertificateData: props.connectorCaCertificatePem },
-          },
-        }).attrTrustAnchorArn
-      : props.trustAnchorArn;
+    const trustAnchorArn = this.trustAnchorArn(prefix, props);
     const tableArns = this.tables.arns();
     const sites = new Map<string, SiteResources>();
     for (const site of props.sites) {
@@ -72,9 +63,27 @@ export class WinfleetStack extends Stack {
       new CfnOutput(this, `ConnectorRole-${site.siteId}`, {
         value: resources.connectorRole.roleArn,
       });
+      new CfnOutput(this, `ConnectorProfile-${site.siteId}`, {
+        value: resources.connectorProfileArn,
+      });
       sites.set(site.siteId, resources);
     }
     return sites;
+  }
+
+  /** The anchor made from the CA bundle, or the existing one named, or none. */
+  private trustAnchorArn(prefix: string, props: WinfleetStackProps): string | undefined {
+    if (!props.connectorCaCertificatePem) return props.trustAnchorArn;
+    const anchor = new CfnTrustAnchor(this, 'ConnectorTrustAnchor', {
+      name: `${prefix}connectors`,
+      enabled: true,
+      source: {
+        sourceType: 'CERTIFICATE_BUNDLE',
+        sourceData: { x509CertificateData: props.connectorCaCertificatePem },
+      },
+    });
+    new CfnOutput(this, 'ConnectorTrustAnchorArn', { value: anchor.attrTrustAnchorArn });
+    return anchor.attrTrustAnchorArn;
   }
 
   /** One function per handler module named by a route or a schedule. */
