@@ -9,7 +9,7 @@ import { createTransport } from './transports.ts';
 const Flags = z.strictObject({ config: z.string().min(1) });
 
 /** `tsx connector/main.ts --config FILE`: runs one site's connector until SIGTERM or SIGINT. */
-async function main(): Promise<number> {
+async function main(): Promise<Logger> {
   const { values } = parseArgs({ options: { config: { type: 'string' } }, strict: true });
   const flags = Flags.parse(values);
   const config = await loadConnectorConfig(flags.config);
@@ -29,7 +29,7 @@ async function main(): Promise<number> {
   } finally {
     removePidFile(config);
   }
-  return 0;
+  return logger;
 }
 
 function writePidFile(config: ConnectorConfig): void {
@@ -48,13 +48,16 @@ function removePidFile(config: ConnectorConfig): void {
   }
 }
 
-function fail(error: unknown, logger: Logger): never {
-  logger.fatal({ err: error }, 'connector failed');
-  logger.flush?.();
-  process.exit(1);
+/** Exits once the logger has written every line (a file destination writes asynchronously). */
+function exitAfterFlush(logger: Logger, code: number): void {
+  logger.flush(() => process.exit(code));
 }
 
 main().then(
-  (code) => process.exit(code),
-  (error: unknown) => fail(error, createLogger('connector')),
+  (logger) => exitAfterFlush(logger, 0),
+  (error: unknown) => {
+    const logger = createLogger('connector');
+    logger.fatal({ err: error }, 'connector failed');
+    exitAfterFlush(logger, 1);
+  },
 );

@@ -44,7 +44,7 @@ export class ConnectorService {
 
   /** Runs until `stop` (or `abort`) and the drain are done; closes the archive and transport. */
   async run(): Promise<void> {
-    const { config, logger, transport } = this.#options;
+    const { config, transport } = this.#options;
     const sqs = createSqsClient(cloudEnv(config));
     const documents = createDocumentClient(cloudEnv(config));
     const archive = new Archive(config.archivePath);
@@ -60,7 +60,6 @@ export class ConnectorService {
       documents.destroy();
       if (this.lifecycle.state !== 'draining') this.lifecycle.moveTo('draining');
       this.lifecycle.moveTo('stopped');
-      logger.flush?.();
     }
   }
 
