@@ -73,13 +73,16 @@ function refuse(
 function authorised(settings: HttpSettings, header: string | undefined): boolean {
   const match = /^Basic\s+(\S+)$/i.exec(header ?? '');
   if (!match?.[1]) return false;
-  const decoded = Buffer.from(match[1], 'base64').toString('utf8');
-  const colon = decoded.indexOf(':');
-  return (
-    colon >= 0 &&
-    decoded.slice(0, colon) === settings.user &&
-    decoded.slice(colon + 1) === settings.password
-  );
+  const raw = Buffer.from(match[1], 'base64');
+  // Clients disagree on the charset of Basic credentials (requests sends Latin-1): accept both.
+  return [raw.toString('utf8'), raw.toString('latin1')].some((decoded) => {
+    const colon = decoded.indexOf(':');
+    return (
+      colon >= 0 &&
+      decoded.slice(0, colon) === settings.user &&
+      decoded.slice(colon + 1) === settings.password
+    );
+  });
 }
 
 /** The body as text, or undefined once it grows past `maxBytes`. */

@@ -300,6 +300,7 @@ export class DeviceService {
   }
 
   private fault(request: WsmanRequest, fault: FaultSpec): Reply {
+    this.settings.stats.faultAnswered(fault.code);
     return { status: 500, body: faultEnvelope(request.messageId, fault, this.address) };
   }
 }

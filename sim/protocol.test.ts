@@ -140,6 +140,7 @@ describe('Receive', () => {
     expect([first?.status, first?.faultCode]).toEqual([500, FAULT_CODE.operationTimeout]);
     expect(outcome(results).stdout.toString()).toBe('done\r\n');
     expect(outcome(results).exitCode).toBe(0);
+    expect(fleet.stats.faultsByCode.get(FAULT_CODE.operationTimeout)).toBeGreaterThanOrEqual(1);
   });
 
   it('spreads output over several responses, cutting inside a UTF-8 character', async () => {

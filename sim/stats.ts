@@ -8,6 +8,11 @@ export class StatsTracker implements FleetStats {
   activeCommandsByDevice = new Map<string, number>();
   maxActiveCommandsPerDevice = 0;
   shellsOpen = 0;
+  faultsByCode = new Map<number, number>();
+
+  faultAnswered(code: number): void {
+    this.faultsByCode.set(code, (this.faultsByCode.get(code) ?? 0) + 1);
+  }
 
   commandStarted(computerName: string): void {
     this.commandsRun++;
@@ -27,6 +32,7 @@ export class StatsTracker implements FleetStats {
 
   reset(): void {
     this.commandsRun = 0;
+    this.faultsByCode.clear();
     this.maxActiveCommands = this.activeCommands;
     this.maxActiveCommandsPerDevice = Math.max(0, ...this.activeCommandsByDevice.values());
   }

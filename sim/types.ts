@@ -69,6 +69,8 @@ export interface FleetStats {
   activeCommandsByDevice: Map<string, number>;
   maxActiveCommandsPerDevice: number;
   shellsOpen: number;
+  /** WSManFaults answered, by fault code (e.g. 2150858793 for each w:TimedOut Receive). */
+  faultsByCode: Map<number, number>;
 }
 
 export interface Fleet {
