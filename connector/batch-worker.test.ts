@@ -135,6 +135,27 @@ describe('BatchWorker', () => {
     expect(transport.runs).toHaveLength(20);
   });
 
+  it('answers a repeated status operation from the cache without running it', async () => {
+    const first = statusBatch('op-cachefirst1', 3);
+    const devices = first.devices;
+    const second = statusBatch('op-cachesecnd1', 3, { devices });
+    await putOperation(cloud, first.operationId, 3);
+    await putOperation(cloud, second.operationId, 3);
+    const transport = answering();
+    await sendBody(cloud.sqsClient, queueUrl, JSON.stringify(first));
+    await worker(transport).process(await receiveOne(), signals());
+    await sendBody(cloud.sqsClient, queueUrl, JSON.stringify(second));
+
+    const outcome = await worker(transport).process(await receiveOne(), signals());
+
+    expect(outcome).toBe('deleted');
+    expect(transport.runs).toHaveLength(3);
+    const ids = devices.map((d) => d.deviceId);
+    const cached = archive.finalResultsFor(second.operationId, ids).map((r) => r.result);
+    expect(cached.map((r) => r.status)).toEqual(['Cached', 'Cached', 'Cached']);
+    expect(cached[0]?.output).toMatchObject({ computerName: 'DEV-0' });
+  });
+
   it('reports every device Failed when the parameters do not fit the type', async () => {
     const batch = statusBatch('op-badparams01', 2, {
       type: 'service',

@@ -11,6 +11,7 @@ import type { DeviceTarget } from '../shared/schemas/device.ts';
 import type { DeviceResult } from '../shared/schemas/result.ts';
 import type { Archive, ArchiveWriter } from './archive/index.ts';
 import { parseBatchMessage } from './batch-message.ts';
+import { cachedResult } from './cache.ts';
 import type { ResultDelivery } from './cloud/index.ts';
 import { startHeartbeat } from './heartbeat.ts';
 import { operationScript } from './operation-script.ts';
@@ -95,6 +96,7 @@ export class BatchWorker {
     const toRun = batch.devices.filter((d) => !done.has(d.deviceId));
     log.info({ devices: toRun.length, skipped: done.size }, 'batch started');
 
+    archive.recordOperation(batch.operationId, batch.type, batch.createdAt);
     const job = this.#job(batch);
     await Promise.allSettled([
       ...undelivered.map((result) => this.#deliver(result, log, signals.abort)),
@@ -140,7 +142,9 @@ export class BatchWorker {
     signals: BatchSignals,
   ): Promise<DeviceResult> {
     if ('problem' in job) return rejectedResult(batch, device, job.problem);
-    const { throttle, transport } = this.#options;
+    const { throttle, transport, archive } = this.#options;
+    const cached = cachedResult(archive, batch, device);
+    if (cached) return cached;
     const release = await throttle.acquire({
       operationId: batch.operationId,
       deviceId: device.deviceId,
@@ -235,6 +239,6 @@ function rejectedResult(batch: BatchMessage, device: DeviceTarget, error: string
 
 function logResult(log: Logger, result: DeviceResult): void {
   const { status, durationMs, exitCode } = result;
-  if (status === 'Success') log.debug({ status, durationMs }, 'device done');
+  if (status === 'Success' || status === 'Cached') log.debug({ status, durationMs }, 'device done');
   else log.warn({ status, durationMs, exitCode, error: result.error }, 'device failed');
 }

@@ -86,7 +86,7 @@ describe('the connector against the simulated fleet', () => {
     const operationIds = ['op-simfleet0001', 'op-simfleet0002'];
     for (const operationId of operationIds) {
       await putOperation(cloud, operationId, 20);
-      const batch = statusBatch(operationId, 20, { devices, operationTotal: 20 });
+      const batch = statusBatch(operationId, 20, { devices, operationTotal: 20, force: true });
       await sendBody(cloud.sqsClient, queueUrl, JSON.stringify(batch));
     }
 

@@ -39,6 +39,8 @@ export class Archive {
   readonly #markDelivered: Database.Statement;
   readonly #selectFor: Database.Statement;
   readonly #selectOutbox: Database.Statement;
+  readonly #insertOperation: Database.Statement;
+  readonly #selectLatestSuccess: Database.Statement;
 
   constructor(file: string) {
     this.#db = guard('open the archive', () => open(file));
@@ -58,6 +60,28 @@ export class Archive {
     this.#selectOutbox = this.#db.prepare(
       'SELECT * FROM results WHERE delivered_at IS NULL ORDER BY finished_at LIMIT ?',
     );
+    this.#insertOperation = this.#db.prepare(
+      'INSERT INTO operations (operation_id, type, created_at) VALUES (?, ?, ?) ON CONFLICT DO NOTHING',
+    );
+    this.#selectLatestSuccess = this.#db.prepare(
+      `SELECT results.* FROM results JOIN operations USING (operation_id)
+       WHERE results.device_id = ? AND results.finished_at >= ?
+         AND results.status = 'Success' AND operations.type = ?
+       ORDER BY results.finished_at DESC LIMIT 1`,
+    );
+  }
+
+  /** Remembers an operation's type; results of operations never recorded are never cached. */
+  recordOperation(operationId: string, type: string, createdAt: string): void {
+    guard('record an operation', () => this.#insertOperation.run(operationId, type, createdAt));
+  }
+
+  /** The newest Success of a `type` operation on a device that finished at or after `since`. */
+  latestSuccess(deviceId: string, type: string, since: Date): ArchivedResult | undefined {
+    const row = guard('read the latest result', () =>
+      this.#selectLatestSuccess.get(deviceId, since.toISOString(), type),
+    );
+    return row === undefined ? undefined : fromRow(row);
   }
 
   /** Inserts results in one transaction; returns how many were new (not already archived). */

@@ -27,6 +27,12 @@ const MIGRATIONS: readonly string[] = [
    CREATE INDEX results_outbox ON results (finished_at) WHERE delivered_at IS NULL;
    -- A device's history, newest first (status cache, operator queries).
    CREATE INDEX results_by_device ON results (device_id, finished_at);`,
+  // The type of each operation seen, so that a cached answer is found by device and type.
+  `CREATE TABLE operations (
+     operation_id TEXT PRIMARY KEY,
+     type TEXT NOT NULL,
+     created_at TEXT NOT NULL
+   );`,
 ];
 
 /** Brings the database to the newest schema, one transaction per migration. */

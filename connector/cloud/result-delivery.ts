@@ -177,7 +177,8 @@ export class ResultDelivery {
 
   /** Best effort: the device's last known state; a failure here never fails the delivery. */
   async #touchDevice(result: DeviceResult, signal?: AbortSignal): Promise<void> {
-    const seen = result.status !== 'Unreachable';
+    // A cached answer or an unreachable device says nothing about when the device was seen.
+    const seen = result.status !== 'Unreachable' && result.status !== 'Cached';
     try {
       await this.#client.send(
         new UpdateCommand({
