@@ -3,7 +3,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { QUEUE_SETTINGS, siteDeadLetterQueueName, siteQueueName } from '../shared/queues.ts';
 import { ROUTES, SCHEDULES } from '../shared/routes.ts';
 import { TABLES, type TableKey, tableName } from '../shared/tables.ts';
-import { FUNCTION_ACCESS } from './function-access.ts';
+import { functionAccess } from './function-access.ts';
 import { buildTestApp, logicalId, synthTemplate, writeTempFile } from './test-support.ts';
 import type { WinfleetStack } from './winfleet-stack.ts';
 
@@ -158,14 +158,14 @@ describe('functions', () => {
   it.each(handlers)('grants %s only the tables it uses', (handler) => {
     const fn = stack.functions.get(handler);
     const statements = roleStatements(logicalId(stack, fn?.role ?? stack));
-    const access = FUNCTION_ACCESS[handler];
-    const used = new Set([...(access?.readTables ?? []), ...(access?.writeTables ?? [])]);
+    const access = functionAccess(handler);
+    const used = new Set([...access.readTables, ...access.writeTables]);
     const text = JSON.stringify(statements);
     for (const key of Object.keys(TABLES) as TableKey[]) {
       expect(text.includes(tableId(key)), `${handler} and table ${key}`).toBe(used.has(key));
     }
     const writes = statements.filter((s) => [s.Action].flat().includes('dynamodb:PutItem'));
-    expect(writes.length > 0).toBe((access?.writeTables.length ?? 0) > 0);
+    expect(writes.length > 0).toBe(access.writeTables.length > 0);
   });
 
   it('lets only the dispatchers send to site queues', () => {

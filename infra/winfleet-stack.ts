@@ -1,4 +1,4 @@
-import { CfnOutput, Duration, Stack, type StackProps } from 'aws-cdk-lib';
+import { CfnOutput, Duration, Stack, type StackProps, Validations } from 'aws-cdk-lib';
 import { HttpApi, HttpMethod, LogGroupLogDestination } from 'aws-cdk-lib/aws-apigatewayv2';
 import { HttpIamAuthorizer } from 'aws-cdk-lib/aws-apigatewayv2-authorizers';
 import { HttpLambdaIntegration } from 'aws-cdk-lib/aws-apigatewayv2-integrations';
@@ -10,7 +10,7 @@ import { CfnTrustAnchor } from 'aws-cdk-lib/aws-rolesanywhere';
 import type { Construct } from 'constructs';
 import { ROUTES, SCHEDULES } from '../shared/routes.ts';
 import type { Site } from '../shared/schemas/site.ts';
-import { functionAccess } from './function-access.ts';
+import { FUNCTION_ACCESS, type FunctionAccess, functionAccess } from './function-access.ts';
 import { createHandlerFunction, handlerEntry } from './handler-function.ts';
 import { SiteResources } from './site-resources.ts';
 import { WinfleetTables } from './tables.ts';
@@ -91,22 +91,30 @@ export class WinfleetStack extends Stack {
     const handlers = new Set([...ROUTES, ...SCHEDULES].map((r) => r.handler));
     const functions = new Map<string, NodejsFunction>();
     for (const handler of handlers) {
+      const access = functionAccess(handler);
       const fn = createHandlerFunction(this, `Fn-${handler}`, {
         handler,
         entry,
+        // Planning and sending batches for a whole fleet takes longer than answering a read.
+        timeoutSeconds: access.sendToSiteQueues ? 60 : 10,
         environment: {
           WINFLEET_PREFIX: prefix,
           WINFLEET_HANDLER: `functions/handlers/${handler}`,
         },
       });
-      this.grantAccess(handler, fn);
+      if (!(handler in FUNCTION_ACCESS)) {
+        Validations.of(fn).addWarning(
+          'winfleet:UnlistedHandler',
+          `${handler} is not in infra/function-access.ts: it may only read its area's table`,
+        );
+      }
+      this.grantAccess(access, fn);
       functions.set(handler, fn);
     }
     return functions;
   }
 
-  private grantAccess(handler: string, fn: NodejsFunction): void {
-    const access = functionAccess(handler);
+  private grantAccess(access: FunctionAccess, fn: NodejsFunction): void {
     for (const key of access.readTables) this.tables.grant(fn, key, 'read');
     for (const key of access.writeTables) this.tables.grant(fn, key, 'write');
     for (const site of this.sites.values()) {
