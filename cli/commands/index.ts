@@ -1,8 +1,9 @@
 import type { Command } from 'commander';
+import { registerSimCommand } from './sim.ts';
 import { registerWsmanCommand } from './wsman.ts';
 
 /** Adds one sub-command (and its options) to the program. */
 export type RegisterCommand = (program: Command) => void;
 
 /** Every sub-command; add a new one's register function here. */
-export const COMMANDS: RegisterCommand[] = [registerWsmanCommand];
+export const COMMANDS: RegisterCommand[] = [registerWsmanCommand, registerSimCommand];

@@ -1,0 +1,81 @@
+import { writeFile } from 'node:fs/promises';
+import { resolve } from 'node:path';
+import type { Command } from 'commander';
+import { z } from 'zod';
+import { createLogger } from '../../shared/logger.ts';
+import { FleetStartError, fleetCsv, SubnetError, startFleet } from '../../sim/index.ts';
+
+const SimFlags = z.strictObject({
+  devices: z.coerce.number().int().min(1).max(60_000),
+  subnet: z
+    .string()
+    .regex(/^127\.\d{1,3}\.\d{1,3}\.\d{1,3}\/\d{1,2}$/, 'a loopback subnet like 127.20.0.0/16')
+    .default('127.20.0.0/16'),
+  port: z.coerce.number().int().min(1).max(65_535).default(5985),
+  latencyMs: z.coerce.number().int().min(0).max(60_000).default(0),
+  user: z.string().min(1).default('winfleet'),
+  password: z.string().min(1).default('winfleet'),
+  fleetOut: z.string().min(1).default('fleet.csv'),
+  siteId: z
+    .string()
+    .regex(/^[a-z0-9][a-z0-9-]*$/, 'a slug such as site-alpha')
+    .optional(),
+  namePrefix: z
+    .string()
+    .regex(/^[A-Za-z0-9-]+$/)
+    .default('WS'),
+});
+export type SimFlags = z.infer<typeof SimFlags>;
+
+/** `winfleet sim`: a standalone simulated fleet on loopback (DESIGN.md contract 5). */
+export function registerSimCommand(program: Command): void {
+  program
+    .command('sim')
+    .description('Run a simulated fleet of Windows devices speaking WinRM on loopback addresses')
+    .requiredOption('--devices <n>', 'number of simulated devices')
+    .option('--subnet <cidr>', 'loopback subnet the addresses come from (default 127.20.0.0/16)')
+    .option('--port <n>', 'port every device listens on (default 5985)')
+    .option('--latency-ms <n>', 'latency added to every WinRM exchange (default 0)')
+    .option('--user <user>', 'Basic auth user every device accepts (default winfleet)')
+    .option('--password <password>', 'Basic auth password (default winfleet)')
+    .option('--fleet-out <file>', 'where to write the fleet as CSV (default ./fleet.csv)')
+    .option('--site-id <siteId>', 'site id written in the CSV')
+    .option('--name-prefix <prefix>', 'computer name prefix (default WS: WS-0001, ...)')
+    .action(async (raw: Record<string, unknown>) => {
+      const parsed = SimFlags.safeParse(raw);
+      if (!parsed.success) {
+        program.error(`winfleet sim: ${z.prettifyError(parsed.error)}`);
+        return;
+      }
+      try {
+        await runSim(parsed.data);
+      } catch (error) {
+        if (!(error instanceof SubnetError || error instanceof FleetStartError)) throw error;
+        program.error(`winfleet sim: ${error.message}`);
+      }
+    });
+}
+
+/** Starts the fleet, writes its CSV, and serves until SIGINT or SIGTERM. */
+export async function runSim(flags: SimFlags): Promise<void> {
+  const logger = createLogger('sim');
+  const fleet = await startFleet({ ...flags, logger });
+  const csvPath = resolve(flags.fleetOut);
+  await writeFile(csvPath, fleetCsv(fleet.devices));
+  const first = fleet.devices[0]?.address;
+  const last = fleet.devices[fleet.devices.length - 1]?.address;
+  process.stdout.write(
+    `simulated fleet: ${fleet.devices.length} devices on ${first} to ${last}, ` +
+      `port ${flags.port}, user ${flags.user}\nfleet written to ${csvPath}\n`,
+  );
+
+  await new Promise<void>((done) => {
+    const stop = (signal: NodeJS.Signals) => {
+      logger.info({ signal }, 'fleet stopping');
+      done();
+    };
+    process.once('SIGINT', stop);
+    process.once('SIGTERM', stop);
+  });
+  await fleet.close();
+}
