@@ -68,9 +68,9 @@ describe('local gateway', () => {
   });
 
   it('returns 405 with Allow for a known path and the wrong method', async () => {
-    const response = await call('/operations', { method: 'DELETE' });
+    const response = await call('/operations/op-0123456789', { method: 'DELETE' });
     expect(response.status).toBe(405);
-    expect(response.headers.get('allow')).toBe('POST');
+    expect(response.headers.get('allow')).toBe('GET');
     expect(await response.json()).toMatchObject({ error: { code: 'MethodNotAllowed' } });
   });
 

@@ -13,6 +13,11 @@ export const ROUTES: readonly RouteDefinition[] = [
   { method: 'GET', path: '/operations/{id}/results', handler: 'operations-results' },
   { method: 'GET', path: '/devices', handler: 'devices-list' },
   { method: 'GET', path: '/sites', handler: 'sites-list' },
+  { method: 'GET', path: '/operations', handler: 'operations-list' },
+  { method: 'POST', path: '/operations/{id}/cancel', handler: 'operations-cancel' },
+  { method: 'PUT', path: '/devices/{id}', handler: 'devices-put' },
+  { method: 'PUT', path: '/sites/{id}', handler: 'sites-put' },
+  { method: 'GET', path: '/openapi.json', handler: 'openapi' },
 ];
 
 /** Scheduled sweeps, run by EventBridge in AWS and by a timer locally. */

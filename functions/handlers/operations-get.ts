@@ -1,12 +1,12 @@
 import { decideOperationStatus } from '../../shared/operation-outcome.ts';
 import type { Operation } from '../../shared/schemas/index.ts';
 import { NotFoundError } from '../errors.ts';
+import { ROUTE_SCHEMAS } from '../lib/api-schemas.ts';
 import { httpHandler } from '../lib/http.ts';
 import { getOperation } from '../lib/operations-store.ts';
-import { OperationPath } from '../lib/params.ts';
 
 /** `GET /operations/{id}`: the operation with its per-state counts. */
-export const handler = httpHandler({ path: OperationPath }, async ({ path }, { deps }) => {
+export const handler = httpHandler(ROUTE_SCHEMAS['operations-get'], async ({ path }, { deps }) => {
   const operation = await getOperation(deps.doc, deps.env, path.id);
   if (!operation) throw new NotFoundError('operation', path.id);
   return { statusCode: 200, body: withCurrentStatus(operation) };

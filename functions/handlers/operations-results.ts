@@ -1,21 +1,13 @@
-import { z } from 'zod';
-import { FinalDeviceState } from '../../shared/schemas/index.ts';
 import { BadRequestError, NotFoundError } from '../errors.ts';
+import { ROUTE_SCHEMAS } from '../lib/api-schemas.ts';
 import { decodeCursor, encodeCursor } from '../lib/cursor.ts';
 import { httpHandler } from '../lib/http.ts';
 import { getOperation } from '../lib/operations-store.ts';
-import { CursorParam, limitParam, OperationPath } from '../lib/params.ts';
 import { listResultsPage, ResultKey } from '../lib/results-store.ts';
-
-const Query = z.strictObject({
-  status: FinalDeviceState.optional(),
-  cursor: CursorParam.optional(),
-  limit: limitParam(100),
-});
 
 /** `GET /operations/{id}/results`: one page of device results, optionally of one state. */
 export const handler = httpHandler(
-  { path: OperationPath, query: Query },
+  ROUTE_SCHEMAS['operations-results'],
   async ({ path, query }, { deps }) => {
     const startKey = decodeCursor(query.cursor, ResultKey);
     if (startKey && startKey.operationId !== path.id) {

@@ -3,13 +3,14 @@ import {
   type DynamoDBDocumentClient,
   QueryCommand,
   ScanCommand,
+  UpdateCommand,
 } from '@aws-sdk/lib-dynamodb';
 import { z } from 'zod';
 import type { CloudEnv } from '../../shared/config.ts';
 import { Device, DeviceState } from '../../shared/schemas/index.ts';
 import { TABLES, tableName } from '../../shared/tables.ts';
 import { putAll } from './batch-write.ts';
-import { backoff, parseItem } from './items.ts';
+import { backoff, parseItem, setExpression } from './items.ts';
 
 /** A device as stored: the device plus what connectors last saw of it. */
 export const DeviceItem = z.object({
@@ -123,4 +124,19 @@ async function getChunk(
 
 function parseDevice(item: Record<string, unknown>, table: string): DeviceItem {
   return parseItem(DeviceItem, item, table, String(item.deviceId));
+}
+
+/** Registers or replaces one device, keeping what connectors last saw of it. */
+export async function putDevice(
+  doc: DynamoDBDocumentClient,
+  env: CloudEnv,
+  device: Device,
+): Promise<void> {
+  await doc.send(
+    new UpdateCommand({
+      TableName: tableName(env.WINFLEET_PREFIX, 'devices'),
+      Key: { deviceId: device.deviceId },
+      ...setExpression(device, ['deviceId']),
+    }),
+  );
 }

@@ -18,3 +18,24 @@ export function backoff(attempt: number): Promise<void> {
   const delayMs = Math.min(2000, 50 * 2 ** attempt);
   return new Promise((resolve) => setTimeout(resolve, delayMs));
 }
+
+/**
+ * An UpdateItem expression that sets each of `fields` except the key attributes, so that an
+ * update replaces what the caller owns and keeps what others write (health, last status).
+ */
+export function setExpression(fields: Record<string, unknown>, keyNames: readonly string[]) {
+  const names: Record<string, string> = {};
+  const values: Record<string, unknown> = {};
+  const sets: string[] = [];
+  for (const [i, [name, value]] of Object.entries(fields).entries()) {
+    if (keyNames.includes(name) || value === undefined) continue;
+    names[`#a${i}`] = name;
+    values[`:v${i}`] = value;
+    sets.push(`#a${i} = :v${i}`);
+  }
+  return {
+    UpdateExpression: `SET ${sets.join(', ')}`,
+    ExpressionAttributeNames: names,
+    ExpressionAttributeValues: values,
+  };
+}

@@ -3,12 +3,14 @@ import {
   type DynamoDBDocumentClient,
   GetCommand,
   PutCommand,
+  QueryCommand,
   UpdateCommand,
 } from '@aws-sdk/lib-dynamodb';
+import { z } from 'zod';
 import type { CloudEnv } from '../../shared/config.ts';
 import { expiresAtSeconds, OPERATION_LIST_KEY, RESULT_RETENTION_DAYS } from '../../shared/items.ts';
-import { Operation, type OperationStatus } from '../../shared/schemas/index.ts';
-import { tableName } from '../../shared/tables.ts';
+import { Operation, OperationId, type OperationStatus } from '../../shared/schemas/index.ts';
+import { TABLES, tableName } from '../../shared/tables.ts';
 import { parseItem } from './items.ts';
 
 function operationsTable(env: CloudEnv): string {
@@ -65,6 +67,73 @@ export async function transitionOperation(
         ConditionExpression: '#status = :from',
         ExpressionAttributeNames: { '#status': 'status' },
         ExpressionAttributeValues: { ':to': change.to, ':from': change.from, ':now': change.now },
+      }),
+    );
+    return true;
+  } catch (error) {
+    if (error instanceof ConditionalCheckFailedException) return false;
+    throw error;
+  }
+}
+
+/** The start key of a page of the newest-first operation list, as kept in a cursor. */
+export const OperationListKey = z.strictObject({
+  operationId: OperationId,
+  listKey: z.literal(OPERATION_LIST_KEY),
+  createdAt: z.string().min(1),
+});
+export type OperationListKey = z.infer<typeof OperationListKey>;
+
+/** One page of operations, newest first (the byCreatedAt index). */
+export async function listOperationsPage(
+  doc: DynamoDBDocumentClient,
+  env: CloudEnv,
+  query: { limit: number; startKey?: OperationListKey },
+): Promise<{ items: Operation[]; lastKey?: OperationListKey }> {
+  const table = operationsTable(env);
+  const out = await doc.send(
+    new QueryCommand({
+      TableName: table,
+      IndexName: TABLES.operations.indexes[0].indexName,
+      KeyConditionExpression: 'listKey = :listKey',
+      ExpressionAttributeValues: { ':listKey': OPERATION_LIST_KEY },
+      ScanIndexForward: false,
+      Limit: query.limit,
+      ExclusiveStartKey: query.startKey,
+    }),
+  );
+  return {
+    items: (out.Items ?? []).map((item) =>
+      parseItem(Operation, item, table, String(item.operationId)),
+    ),
+    lastKey: out.LastEvaluatedKey ? OperationListKey.parse(out.LastEvaluatedKey) : undefined,
+  };
+}
+
+/**
+ * Marks an operation Cancelled if it is still Pending or InProgress. Returns false when it had
+ * already ended. Connectors read the status before running each batch.
+ */
+export async function cancelOperation(
+  doc: DynamoDBDocumentClient,
+  env: CloudEnv,
+  operationId: string,
+  now: string,
+): Promise<boolean> {
+  try {
+    await doc.send(
+      new UpdateCommand({
+        TableName: operationsTable(env),
+        Key: { operationId },
+        UpdateExpression: 'SET #status = :cancelled, updatedAt = :now, finishedAt = :now',
+        ConditionExpression: '#status IN (:pending, :inProgress)',
+        ExpressionAttributeNames: { '#status': 'status' },
+        ExpressionAttributeValues: {
+          ':cancelled': 'Cancelled',
+          ':pending': 'Pending',
+          ':inProgress': 'InProgress',
+          ':now': now,
+        },
       }),
     );
     return true;

@@ -1,10 +1,15 @@
-import { type DynamoDBDocumentClient, ScanCommand } from '@aws-sdk/lib-dynamodb';
+import {
+  type DynamoDBDocumentClient,
+  GetCommand,
+  ScanCommand,
+  UpdateCommand,
+} from '@aws-sdk/lib-dynamodb';
 import { z } from 'zod';
 import type { CloudEnv } from '../../shared/config.ts';
 import { Site } from '../../shared/schemas/index.ts';
 import { tableName } from '../../shared/tables.ts';
 import { putAll } from './batch-write.ts';
-import { parseItem } from './items.ts';
+import { parseItem, setExpression } from './items.ts';
 
 /** A site as stored: its configuration plus its connector's health. */
 export const SiteItem = z.object({
@@ -37,4 +42,30 @@ export async function listSites(doc: DynamoDBDocumentClient, env: CloudEnv): Pro
     startKey = out.LastEvaluatedKey;
   } while (startKey);
   return sites.sort((a, b) => a.siteId.localeCompare(b.siteId));
+}
+
+/** Registers or replaces one site's configuration, keeping its connector's health fields. */
+export async function putSite(
+  doc: DynamoDBDocumentClient,
+  env: CloudEnv,
+  site: Site,
+): Promise<void> {
+  await doc.send(
+    new UpdateCommand({
+      TableName: tableName(env.WINFLEET_PREFIX, 'sites'),
+      Key: { siteId: site.siteId },
+      ...setExpression(site, ['siteId']),
+    }),
+  );
+}
+
+/** The site with this id, or undefined. */
+export async function getSite(
+  doc: DynamoDBDocumentClient,
+  env: CloudEnv,
+  siteId: string,
+): Promise<SiteItem | undefined> {
+  const table = tableName(env.WINFLEET_PREFIX, 'sites');
+  const out = await doc.send(new GetCommand({ TableName: table, Key: { siteId } }));
+  return out.Item ? parseItem(SiteItem, out.Item, table, siteId) : undefined;
 }

@@ -1,0 +1,16 @@
+import { ROUTE_SCHEMAS } from '../lib/api-schemas.ts';
+import { decodeCursor, encodeCursor } from '../lib/cursor.ts';
+import { httpHandler } from '../lib/http.ts';
+import { listOperationsPage, OperationListKey } from '../lib/operations-store.ts';
+
+/** `GET /operations`: one page of operations, newest first. */
+export const handler = httpHandler(
+  ROUTE_SCHEMAS['operations-list'],
+  async ({ query }, { deps }) => {
+    const page = await listOperationsPage(deps.doc, deps.env, {
+      limit: query.limit,
+      startKey: decodeCursor(query.cursor, OperationListKey),
+    });
+    return { statusCode: 200, body: { items: page.items, nextCursor: encodeCursor(page.lastKey) } };
+  },
+);

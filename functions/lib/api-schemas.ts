@@ -1,0 +1,136 @@
+import { z } from 'zod';
+import {
+  Device,
+  DeviceId,
+  DeviceResult,
+  FinalDeviceState,
+  Operation,
+  OperationId,
+  OperationRequest,
+  OperationStatus,
+  Site,
+  SiteId,
+} from '../../shared/schemas/index.ts';
+import { DeviceItem } from './devices-store.ts';
+import { SiteItem } from './sites-store.ts';
+
+/**
+ * Every route's input and output schemas, keyed by handler name: the handlers validate with
+ * them and `GET /openapi.json` is generated from them, so the two cannot drift.
+ */
+
+/** A page size from the query string: an integer from 1 to `max`, `fallback` when absent. */
+function limitParam(fallback: number, max: number) {
+  return z
+    .string()
+    .regex(/^[0-9]{1,6}$/, 'an integer')
+    .transform(Number)
+    .pipe(z.number().int().min(1).max(max))
+    .default(fallback)
+    .describe(`page size, 1 to ${max}; default ${fallback}`);
+}
+
+/** An opaque cursor from a previous page's `nextCursor`. */
+const Cursor = z.string().min(1).max(2048).describe("a previous page's nextCursor");
+
+const OperationPath = z.strictObject({ id: OperationId });
+
+function page<T extends z.ZodType>(item: T) {
+  return z.object({ items: z.array(item), nextCursor: z.string().optional() });
+}
+
+export const ErrorBody = z.object({
+  error: z.object({ code: z.string(), message: z.string(), details: z.unknown().optional() }),
+});
+
+export const CreatedOperation = z.object({
+  operationId: OperationId,
+  status: OperationStatus,
+  total: z.number().int(),
+  siteIds: z.array(SiteId),
+  batchCount: z.number().int(),
+});
+
+/** A device as `PUT /devices/{id}` takes it: the id comes from the path. */
+export const DeviceBody = z.strictObject({
+  ...Device.omit({ deviceId: true }).shape,
+  deviceId: DeviceId.optional(),
+});
+
+/** A site as `PUT /sites/{id}` takes it: the seed's schema, the id from the path. */
+export const SiteBody = z.strictObject({
+  ...Site.omit({ siteId: true }).shape,
+  siteId: SiteId.optional(),
+});
+
+export interface RouteSchemas {
+  summary: string;
+  path?: z.ZodType;
+  query?: z.ZodType;
+  body?: z.ZodType;
+  response: { status: number; schema: z.ZodType };
+}
+
+export const ROUTE_SCHEMAS = {
+  'operations-create': {
+    summary: 'Start an operation on the devices its targets name',
+    body: OperationRequest,
+    response: { status: 202, schema: CreatedOperation },
+  },
+  'operations-list': {
+    summary: 'List operations, newest first',
+    query: z.strictObject({ cursor: Cursor.optional(), limit: limitParam(20, 100) }),
+    response: { status: 200, schema: page(Operation) },
+  },
+  'operations-get': {
+    summary: 'Read an operation with its per-state counts',
+    path: OperationPath,
+    response: { status: 200, schema: Operation },
+  },
+  'operations-results': {
+    summary: "Page through an operation's device results",
+    path: OperationPath,
+    query: z.strictObject({
+      status: FinalDeviceState.optional(),
+      cursor: Cursor.optional(),
+      limit: limitParam(100, 1000),
+    }),
+    response: { status: 200, schema: page(DeviceResult) },
+  },
+  'operations-cancel': {
+    summary: 'Cancel an operation that has not ended',
+    path: OperationPath,
+    response: { status: 200, schema: Operation },
+  },
+  'devices-list': {
+    summary: 'Page through registered devices, optionally of one site',
+    query: z.strictObject({
+      siteId: SiteId.optional(),
+      cursor: Cursor.optional(),
+      limit: limitParam(100, 1000),
+    }),
+    response: { status: 200, schema: page(DeviceItem) },
+  },
+  'devices-put': {
+    summary: 'Register or replace a device',
+    path: z.strictObject({ id: DeviceId }),
+    body: DeviceBody,
+    response: { status: 200, schema: Device },
+  },
+  'sites-list': {
+    summary: "List sites with their connectors' health",
+    query: z.strictObject({}),
+    response: { status: 200, schema: z.object({ items: z.array(SiteItem) }) },
+  },
+  'sites-put': {
+    summary: "Register or replace a site's configuration",
+    path: z.strictObject({ id: SiteId }),
+    body: SiteBody,
+    response: { status: 200, schema: Site },
+  },
+  openapi: {
+    summary: 'This API as an OpenAPI 3.1 document',
+    query: z.strictObject({}),
+    response: { status: 200, schema: z.record(z.string(), z.unknown()) },
+  },
+} as const satisfies Record<string, RouteSchemas>;
