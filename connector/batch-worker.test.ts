@@ -6,13 +6,14 @@ import {
   type Message,
   ReceiveMessageCommand,
 } from '@aws-sdk/client-sqs';
-import { GetCommand } from '@aws-sdk/lib-dynamodb';
+import { GetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { createLogger } from '../shared/logger.ts';
 import { tableName } from '../shared/tables.ts';
 import { Archive, ArchiveWriter } from './archive/index.ts';
 import { BatchWorker } from './batch-worker.ts';
 import { ResultDelivery } from './cloud/index.ts';
+import { OperationControl } from './operation-control.ts';
 import { messagesOnQueue, sendBody, statusBatch } from './testing/batches.ts';
 import { createSiteQueue, putOperation, startTestCloud, type TestCloud } from './testing/cloud.ts';
 import { ok, statusJson, TestDoubleTransport } from './testing/test-double-transport.ts';
@@ -43,16 +44,25 @@ describe('BatchWorker', () => {
 
   function worker(
     transport: TestDoubleTransport,
-    options: { prefix?: string; budget?: number } = {},
+    options: { prefix?: string; budget?: number; control?: boolean } = {},
   ) {
     const prefix = options.prefix ?? cloud.prefix;
+    const control = options.control
+      ? new OperationControl({ client: cloud.documents, prefix, logger, pollIntervalMs: 20 })
+      : undefined;
     return new BatchWorker({
+      control,
       siteId: 'site-a',
       sqs: cloud.sqsClient,
       queueUrl,
       archive,
       writer: new ArchiveWriter(archive),
-      delivery: new ResultDelivery({ client: cloud.documents, prefix, logger }),
+      delivery: new ResultDelivery({
+        client: cloud.documents,
+        prefix,
+        logger,
+        onProgress: (operationId, progress) => control?.observe(operationId, progress),
+      }),
       transport,
       throttle: new SiteThrottle(options.budget ?? 10),
       logger,
@@ -155,6 +165,53 @@ describe('BatchWorker', () => {
     expect(cached.map((r) => r.status)).toEqual(['Cached', 'Cached', 'Cached']);
     expect(cached[0]?.output).toMatchObject({ computerName: 'DEV-0' });
   });
+
+  it('cancels the devices not started yet once maxErrors is passed', async () => {
+    const batch = statusBatch('op-maxerrors01', 10, { rateControl: { maxErrors: 2 } });
+    await putOperation(cloud, batch.operationId, 10);
+    await sendBody(cloud.sqsClient, queueUrl, JSON.stringify(batch));
+    const transport = new TestDoubleTransport(() => ({ ...ok(''), exitCode: 1 }));
+
+    const outcome = await worker(transport, { budget: 1, control: true }).process(
+      await receiveOne(),
+      signals(),
+    );
+
+    expect(outcome).toBe('deleted');
+    const states = statesOf(batch);
+    expect(states).toEqual({ Failed: 3, Cancelled: 7 });
+    expect(transport.runs).toHaveLength(3);
+  });
+
+  it('cancels the devices not started yet once the operation is cancelled', async () => {
+    const batch = statusBatch('op-cancelled01', 8);
+    await putOperation(cloud, batch.operationId, 8);
+    await cloud.documents.send(
+      new UpdateCommand({
+        TableName: tableName(cloud.prefix, 'operations'),
+        Key: { operationId: batch.operationId },
+        UpdateExpression: 'SET #status = :cancelled',
+        ExpressionAttributeNames: { '#status': 'status' },
+        ExpressionAttributeValues: { ':cancelled': 'Cancelled' },
+      }),
+    );
+    await sendBody(cloud.sqsClient, queueUrl, JSON.stringify(batch));
+    const transport = new TestDoubleTransport((d) => ok(statusJson(d.computerName)), 20);
+
+    await worker(transport, { budget: 1, control: true }).process(await receiveOne(), signals());
+
+    expect(statesOf(batch).Cancelled).toBeGreaterThan(0);
+    expect(transport.runs.length).toBeLessThan(8);
+  });
+
+  function statesOf(batch: ReturnType<typeof statusBatch>): Record<string, number> {
+    const ids = batch.devices.map((d) => d.deviceId);
+    const states: Record<string, number> = {};
+    for (const { result } of archive.finalResultsFor(batch.operationId, ids)) {
+      states[result.status] = (states[result.status] ?? 0) + 1;
+    }
+    return states;
+  }
 
   it('reports every device Failed when the parameters do not fit the type', async () => {
     const batch = statusBatch('op-badparams01', 2, {

@@ -14,6 +14,7 @@ import { parseBatchMessage } from './batch-message.ts';
 import { cachedResult } from './cache.ts';
 import type { ResultDelivery } from './cloud/index.ts';
 import { startHeartbeat } from './heartbeat.ts';
+import type { OperationControl } from './operation-control.ts';
 import { operationScript } from './operation-script.ts';
 import { type DeviceJob, runOnDevice } from './runner.ts';
 import type { SiteThrottle } from './throttle.ts';
@@ -31,6 +32,8 @@ export interface BatchWorkerOptions {
   logger: Logger;
   /** Per-device timeout when the batch's rate control sets none. */
   defaultTimeoutSeconds: number;
+  /** Cancels the rest of an operation (API cancel, maxErrors); none: never cancelled. */
+  control?: OperationControl;
   /** Visibility each heartbeat restores. Default: the queue's visibility timeout. */
   visibilityTimeoutSeconds?: number;
 }
@@ -79,10 +82,12 @@ export class BatchWorker {
       signal: signals.abort,
       logger: log,
     });
+    const untrack = this.#options.control?.track(batch);
     try {
       await this.#runBatch(batch, log, signals);
       return await this.#settle(batch, message, log, signals);
     } finally {
+      untrack?.();
       heartbeat.stop();
     }
   }
@@ -141,7 +146,7 @@ export class BatchWorker {
     job: JobOrProblem,
     signals: BatchSignals,
   ): Promise<DeviceResult> {
-    if ('problem' in job) return rejectedResult(batch, device, job.problem);
+    if ('problem' in job) return unrunResult(batch, device, 'Failed', job.problem);
     const { throttle, transport, archive } = this.#options;
     const cached = cachedResult(archive, batch, device);
     if (cached) return cached;
@@ -152,7 +157,12 @@ export class BatchWorker {
       signal: signals.stop,
     });
     try {
-      return await runOnDevice(transport, device, job, signals.abort);
+      // Checked once the slot is granted: a cancel may have come while the device waited.
+      const cancelled = this.#options.control?.cancelledReason(batch.operationId);
+      if (cancelled) return unrunResult(batch, device, 'Cancelled', cancelled);
+      const result = await runOnDevice(transport, device, job, signals.abort);
+      this.#options.control?.record(batch.operationId, result.status);
+      return result;
     } finally {
       release();
     }
@@ -223,13 +233,18 @@ export class BatchWorker {
   }
 }
 
-/** The result of a device whose batch cannot run at all (parameters unfit for the type). */
-function rejectedResult(batch: BatchMessage, device: DeviceTarget, error: string): DeviceResult {
+/** The result of a device that was never run: parameters unfit for the type, or cancelled. */
+function unrunResult(
+  batch: BatchMessage,
+  device: DeviceTarget,
+  status: 'Failed' | 'Cancelled',
+  error: string,
+): DeviceResult {
   const now = new Date().toISOString();
   const { operationId, batchId, siteId } = batch;
   return {
     ...{ operationId, batchId, siteId, deviceId: device.deviceId },
-    status: 'Failed',
+    status,
     error,
     startedAt: now,
     finishedAt: now,

@@ -8,6 +8,7 @@ import { BatchWorker } from './batch-worker.ts';
 import { ResultDelivery } from './cloud/index.ts';
 import type { ConnectorConfig } from './config.ts';
 import { Lifecycle } from './lifecycle.ts';
+import { OperationControl } from './operation-control.ts';
 import { Poller } from './poller.ts';
 import { SiteThrottle } from './throttle.ts';
 import type { Transport } from './transport.ts';
@@ -88,13 +89,21 @@ export class ConnectorService {
     documents: ReturnType<typeof createDocumentClient>,
   ) {
     const { config, logger, transport } = this.#options;
+    const control = new OperationControl({ client: documents, prefix: config.prefix, logger });
+    const delivery = new ResultDelivery({
+      client: documents,
+      prefix: config.prefix,
+      logger,
+      onProgress: (operationId, progress) => control.observe(operationId, progress),
+    });
     const worker = new BatchWorker({
       siteId: config.siteId,
       sqs,
       queueUrl,
       archive,
       writer: new ArchiveWriter(archive),
-      delivery: new ResultDelivery({ client: documents, prefix: config.prefix, logger }),
+      delivery,
+      control,
       transport,
       throttle: this.throttle,
       logger,

@@ -1,5 +1,6 @@
 export {
   type DeliveryOutcome,
+  OperationProgress,
   ResultDelivery,
   type ResultDeliveryOptions,
 } from './result-delivery.ts';

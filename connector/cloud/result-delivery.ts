@@ -25,10 +25,12 @@ export interface ResultDeliveryOptions {
   client: DynamoDBDocumentClient;
   prefix: string;
   logger: Logger;
+  /** Called with the operation's counts and status after each result this delivery counted. */
+  onProgress?: (operationId: string, progress: OperationProgress) => void;
 }
 
 /** What the operation's counter update returns, read back with zod. */
-const OperationProgress = z.object({
+export const OperationProgress = z.object({
   status: z.string(),
   total: z.number(),
   done: z.number(),
@@ -37,6 +39,8 @@ const OperationProgress = z.object({
 
 /** Back-off while waiting for an operation the control plane has not recorded yet. */
 const OPERATION_WAIT_MS = [100, 250, 500, 1000, 2000];
+
+export type OperationProgress = z.infer<typeof OperationProgress>;
 
 const OPEN_STATUSES = ['Pending', 'InProgress'];
 
@@ -48,11 +52,13 @@ export class ResultDelivery {
   readonly #client: DynamoDBDocumentClient;
   readonly #prefix: string;
   readonly #logger: Logger;
+  readonly #onProgress: ResultDeliveryOptions['onProgress'];
 
   constructor(options: ResultDeliveryOptions) {
     this.#client = options.client;
     this.#prefix = options.prefix;
     this.#logger = options.logger;
+    this.#onProgress = options.onProgress;
   }
 
   /** Writes one result and counts it; throws DeliveryError when DynamoDB did not accept it. */
@@ -62,6 +68,7 @@ export class ResultDelivery {
       // Known gap: a crash between the put and this update loses one count (no transactions).
       const progress = await this.#countResultOnceRecorded(result, signal);
       await this.#settleOperation(result.operationId, progress, signal);
+      this.#onProgress?.(result.operationId, progress);
     } catch (error) {
       throw new DeliveryError(
         'DynamoDB did not accept the result',
@@ -142,7 +149,7 @@ export class ResultDelivery {
   /** Moves the operation to InProgress on its first result, to its outcome on its last. */
   async #settleOperation(
     operationId: string,
-    progress: z.infer<typeof OperationProgress>,
+    progress: OperationProgress,
     signal?: AbortSignal,
   ): Promise<void> {
     const status = decideOperationStatus(progress.counts, progress.total);
