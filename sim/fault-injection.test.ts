@@ -17,6 +17,7 @@ beforeAll(async () => {
       { computerName: 'DROPPY', faults: { dropConnection: true } },
       { computerName: 'SLOW', faults: { slowResponseMs: 10_000 } },
       { computerName: 'SICK', faults: { failStatus: true } },
+      { computerName: 'UTF', codePage: 65001 },
     ],
   });
   for (const device of fleet.devices)
@@ -39,6 +40,16 @@ async function errorCode(promise: Promise<unknown>): Promise<string | undefined>
     return cause?.code ?? (error as { name?: string }).name;
   }
 }
+
+describe('per-device settings', () => {
+  it("uses the device's code page when the shell does not ask for one", async () => {
+    const utf = await clientFor('UTF').runPowerShell("Write-Output 'é'", {});
+    const oem = await clientFor('HEALTHY').runPowerShell("Write-Output 'é'", {});
+
+    expect(utf.stdout.toString('hex')).toBe('c3a90d0a');
+    expect(oem.stdout.toString('hex')).toBe('820d0a');
+  });
+});
 
 describe('fault injection', () => {
   it('refuses connections to an unreachable device', async () => {
