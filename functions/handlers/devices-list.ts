@@ -3,10 +3,11 @@ import { decodeCursor, encodeCursor } from '../lib/cursor.ts';
 import { DeviceKey, listDevicesPage } from '../lib/devices-store.ts';
 import { httpHandler } from '../lib/http.ts';
 
-/** `GET /devices[?siteId=]`: one page of registered devices. */
+/** `GET /devices[?siteId=][&status=]`: one page of registered devices. */
 export const handler = httpHandler(ROUTE_SCHEMAS['devices-list'], async ({ query }, { deps }) => {
   const page = await listDevicesPage(deps.doc, deps.env, {
     siteId: query.siteId,
+    status: query.status,
     limit: query.limit,
     startKey: decodeCursor(query.cursor, DeviceKey),
   });

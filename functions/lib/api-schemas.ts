@@ -3,6 +3,7 @@ import {
   Device,
   DeviceId,
   DeviceResult,
+  DeviceState,
   FinalDeviceState,
   Operation,
   OperationId,
@@ -41,6 +42,15 @@ function page<T extends z.ZodType>(item: T) {
 
 export const ErrorBody = z.object({
   error: z.object({ code: z.string(), message: z.string(), details: z.unknown().optional() }),
+});
+
+/** A site with its connector's health and its queue's depth, as `GET /sites` lists it. */
+export const SiteHealth = z.object({
+  ...SiteItem.shape,
+  /** Batches waiting in the site's queue; absent when the queue could not be read. */
+  queueDepth: z.number().int().optional(),
+  /** Batches received by a connector and not yet deleted. */
+  queueInFlight: z.number().int().optional(),
 });
 
 export const CreatedOperation = z.object({
@@ -103,9 +113,10 @@ export const ROUTE_SCHEMAS = {
     response: { status: 200, schema: Operation },
   },
   'devices-list': {
-    summary: 'Page through registered devices, optionally of one site',
+    summary: 'Page through registered devices, optionally of one site or last state',
     query: z.strictObject({
       siteId: SiteId.optional(),
+      status: DeviceState.optional(),
       cursor: Cursor.optional(),
       limit: limitParam(100, 1000),
     }),
@@ -120,7 +131,7 @@ export const ROUTE_SCHEMAS = {
   'sites-list': {
     summary: "List sites with their connectors' health",
     query: z.strictObject({}),
-    response: { status: 200, schema: z.object({ items: z.array(SiteItem) }) },
+    response: { status: 200, schema: z.object({ items: z.array(SiteHealth) }) },
   },
   'sites-put': {
     summary: "Register or replace a site's configuration",

@@ -46,28 +46,47 @@ export interface DevicePage {
   lastKey?: DeviceKey;
 }
 
-/** One page of devices, of one site (the bySite index) or of every site (a scan). */
+/**
+ * One page of devices, of one site (the bySite index) or of every site (a scan), optionally
+ * only those whose last status is `status`. With a filter DynamoDB may read pages that match
+ * nothing, so pages are followed until the limit is reached or the devices end.
+ */
 export async function listDevicesPage(
   doc: DynamoDBDocumentClient,
   env: CloudEnv,
-  query: { siteId?: string; limit: number; startKey?: DeviceKey },
+  query: { siteId?: string; status?: string; limit: number; startKey?: DeviceKey },
 ): Promise<DevicePage> {
   const table = tableName(env.WINFLEET_PREFIX, 'devices');
-  const command = query.siteId
-    ? new QueryCommand({
-        TableName: table,
-        IndexName: TABLES.devices.indexes[0].indexName,
-        KeyConditionExpression: 'siteId = :siteId',
-        ExpressionAttributeValues: { ':siteId': query.siteId },
-        Limit: query.limit,
-        ExclusiveStartKey: query.startKey,
-      })
-    : new ScanCommand({ TableName: table, Limit: query.limit, ExclusiveStartKey: query.startKey });
-  const out = await doc.send(command);
-  return {
-    items: (out.Items ?? []).map((item) => parseDevice(item, table)),
-    lastKey: out.LastEvaluatedKey ? DeviceKey.parse(out.LastEvaluatedKey) : undefined,
-  };
+  const items: DeviceItem[] = [];
+  let startKey = query.startKey;
+  do {
+    const limit = query.limit - items.length;
+    const out = await doc.send(devicePageCommand(table, { ...query, limit, startKey }));
+    for (const item of out.Items ?? []) items.push(parseDevice(item, table));
+    startKey = out.LastEvaluatedKey ? DeviceKey.parse(out.LastEvaluatedKey) : undefined;
+  } while (startKey && items.length < query.limit);
+  return { items, lastKey: startKey };
+}
+
+function devicePageCommand(
+  table: string,
+  query: { siteId?: string; status?: string; limit: number; startKey?: DeviceKey },
+) {
+  const filter = query.status
+    ? {
+        FilterExpression: 'lastStatus = :status',
+        ExpressionAttributeValues: { ':status': query.status },
+      }
+    : {};
+  const page = { TableName: table, Limit: query.limit, ExclusiveStartKey: query.startKey };
+  if (!query.siteId) return new ScanCommand({ ...page, ...filter });
+  return new QueryCommand({
+    ...page,
+    IndexName: TABLES.devices.indexes[0].indexName,
+    KeyConditionExpression: 'siteId = :siteId',
+    FilterExpression: filter.FilterExpression,
+    ExpressionAttributeValues: { ...filter.ExpressionAttributeValues, ':siteId': query.siteId },
+  });
 }
 
 /** Every device, of one site or of all sites, following pages to the end. */

@@ -1,4 +1,4 @@
-import { PutCommand } from '@aws-sdk/lib-dynamodb';
+import { PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { lambdaContext } from '../../local/lambda-context.ts';
@@ -102,6 +102,30 @@ describe('results, devices, sites and the sweep', () => {
     expect(items[0]).toMatchObject({ deviceId: 'south-dev-000', siteId: 'south', port: 5985 });
   });
 
+  it('lists the devices whose last state is the one asked for', async () => {
+    const table = tableName(stack.env.WINFLEET_PREFIX, 'devices');
+    for (const deviceId of ['south-dev-003', 'south-dev-011', 'north-dev-005']) {
+      await stack.doc.send(
+        new UpdateCommand({
+          TableName: table,
+          Key: { deviceId },
+          UpdateExpression: 'SET lastStatus = :s',
+          ExpressionAttributeValues: { ':s': 'Unreachable' },
+        }),
+      );
+    }
+
+    const atSouth = await getAll('/devices?siteId=south&status=Unreachable', 1);
+    const everywhere = await getAll('/devices?status=Unreachable', 2);
+
+    expect(atSouth.items.map((d) => d.deviceId)).toEqual(['south-dev-003', 'south-dev-011']);
+    expect(everywhere.items.map((d) => d.deviceId).sort()).toEqual([
+      'north-dev-005',
+      'south-dev-003',
+      'south-dev-011',
+    ]);
+  });
+
   it('returns 400 for a malformed site id', async () => {
     const response = await stack.call('GET', '/devices?siteId=Not_A_Slug');
     expect(response.status).toBe(400);
@@ -111,7 +135,13 @@ describe('results, devices, sites and the sweep', () => {
     const response = await stack.call('GET', '/sites');
 
     expect(response.status).toBe(200);
-    expect(response.json).toEqual({ items: SITES.map(siteOf) });
+    // The operation created in beforeAll left one batch waiting in north's queue.
+    expect(response.json).toEqual({
+      items: [
+        { ...siteOf('north'), queueDepth: 1, queueInFlight: 0 },
+        { ...siteOf('south'), queueDepth: 0, queueInFlight: 0 },
+      ],
+    });
   });
 
   it('starts a sweep over every device from a scheduled event', async () => {
