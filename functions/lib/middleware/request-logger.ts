@@ -4,7 +4,7 @@ import type { ApiContext, ApiEvent, ApiRequest, ApiResult } from '../api-types.t
 
 /**
  * Binds a child logger with the request's ids to `context.logger`, and logs each response at
- * info with its status code.
+ * debug with its status code (failures are logged by errorResponse).
  */
 export function requestLogger(
   base: () => Logger,
@@ -20,7 +20,7 @@ export function requestLogger(
       });
     },
     after: (request: ApiRequest) => {
-      request.context.logger?.info({ statusCode: request.response?.statusCode }, 'request served');
+      request.context.logger?.debug({ statusCode: request.response?.statusCode }, 'request served');
     },
   };
 }
