@@ -12,7 +12,7 @@ import type { DeviceResult } from '../shared/schemas/result.ts';
 import type { Archive, ArchiveWriter } from './archive/index.ts';
 import { parseBatchMessage } from './batch-message.ts';
 import { cachedResult } from './cache.ts';
-import type { ResultDelivery } from './cloud/index.ts';
+import type { MetricsWriter, ResultDelivery } from './cloud/index.ts';
 import { startHeartbeat } from './heartbeat.ts';
 import type { OperationControl } from './operation-control.ts';
 import { operationScript } from './operation-script.ts';
@@ -32,6 +32,8 @@ export interface BatchWorkerOptions {
   logger: Logger;
   /** Per-device timeout when the batch's rate control sets none. */
   defaultTimeoutSeconds: number;
+  /** Writes status results' metric points to DynamoDB; none: metrics are not written. */
+  metrics?: MetricsWriter;
   /** Cancels the rest of an operation (API cancel, maxErrors); none: never cancelled. */
   control?: OperationControl;
   /** Visibility each heartbeat restores. Default: the queue's visibility timeout. */
@@ -132,6 +134,7 @@ export class BatchWorker {
       const result = await this.#resultFor(device, batch, job, signals);
       logResult(log, result);
       await this.#options.writer.write(result);
+      if (batch.type === 'status') this.#options.metrics?.add(result);
       await this.#deliver(result, log, signals.abort);
     } catch (error) {
       if (signals.stop.aborted || signals.abort.aborted) return;

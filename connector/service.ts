@@ -5,7 +5,7 @@ import type { Logger } from '../shared/logger.ts';
 import { siteQueueName } from '../shared/queues.ts';
 import { Archive, ArchiveWriter } from './archive/index.ts';
 import { BatchWorker } from './batch-worker.ts';
-import { ResultDelivery } from './cloud/index.ts';
+import { MetricsWriter, ResultDelivery } from './cloud/index.ts';
 import type { ConnectorConfig } from './config.ts';
 import { Lifecycle } from './lifecycle.ts';
 import { OperationControl } from './operation-control.ts';
@@ -34,6 +34,8 @@ export class ConnectorService {
   readonly #options: ConnectorServiceOptions;
   readonly #stop = new AbortController();
   readonly #abort = new AbortController();
+  /** Flushes that must finish before the clients close. */
+  readonly #closing: (() => Promise<void>)[] = [];
 
   constructor(options: ConnectorServiceOptions) {
     this.#options = options;
@@ -55,6 +57,7 @@ export class ConnectorService {
       if (this.lifecycle.state === 'starting') this.lifecycle.moveTo('running');
       await poller.run({ stop: this.#stop.signal, abort: this.#abort.signal });
     } finally {
+      await Promise.all(this.#closing.map((close) => close()));
       archive.close();
       await transport.close();
       sqs.destroy();
@@ -96,7 +99,10 @@ export class ConnectorService {
       logger,
       onProgress: (operationId, progress) => control.observe(operationId, progress),
     });
+    const metrics = new MetricsWriter({ client: documents, prefix: config.prefix, logger });
+    this.#closing.push(() => metrics.close());
     const worker = new BatchWorker({
+      metrics,
       siteId: config.siteId,
       sqs,
       queueUrl,

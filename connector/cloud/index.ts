@@ -1,4 +1,9 @@
 export {
+  METRICS_RETENTION_DAYS,
+  MetricsWriter,
+  type MetricsWriterOptions,
+} from './metrics-writer.ts';
+export {
   type DeliveryOutcome,
   OperationProgress,
   ResultDelivery,
