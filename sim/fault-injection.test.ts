@@ -92,3 +92,15 @@ describe('fault injection', () => {
     expect(healthy.exitCode).toBe(0);
   });
 });
+
+describe('fleet latency', () => {
+  it('holds every answer back by latencyMs, authentication refusals included', async () => {
+    const delayed = await startFleet({ devices: 1, subnet: '127.11.6.0/24', latencyMs: 10_000 });
+    const url = `http://${delayed.devices[0]?.address}:5985/wsman`;
+
+    const code = await errorCode(fetch(url, { method: 'POST', signal: AbortSignal.timeout(300) }));
+    await delayed.close();
+
+    expect(code).toBe('TimeoutError');
+  });
+});
