@@ -1,4 +1,5 @@
 import type { Command } from 'commander';
+import { registerLocalCommand } from './local.ts';
 import { registerSimCommand } from './sim.ts';
 import { registerWsmanCommand } from './wsman.ts';
 
@@ -6,4 +7,8 @@ import { registerWsmanCommand } from './wsman.ts';
 export type RegisterCommand = (program: Command) => void;
 
 /** Every sub-command; add a new one's register function here. */
-export const COMMANDS: RegisterCommand[] = [registerWsmanCommand, registerSimCommand];
+export const COMMANDS: RegisterCommand[] = [
+  registerLocalCommand,
+  registerSimCommand,
+  registerWsmanCommand,
+];
