@@ -73,6 +73,7 @@ export class DeviceService {
 
   /** Answers one parsed WS-Management request. */
   async handle(request: WsmanRequest, context: RequestContext): Promise<Reply | null> {
+    this.settings.stats.requestReceived(request.action);
     switch (request.action) {
       case ACTION.create:
         return this.create(request, context);

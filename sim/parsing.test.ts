@@ -91,10 +91,13 @@ describe('command lines', () => {
     expect(parsePowerShellArgs(['-Command', 'Write-Output', '1']).script).toBe('Write-Output 1');
   });
 
-  it('treats an encoded bootstrap that reads stdin as a script arriving by Send', () => {
-    const bootstrap = Buffer.from('[Console]::In.ReadToEnd() | Invoke-Expression', 'utf16le');
+  it('recognises an encoded bootstrap that reads stdin, to be evaluated once stdin ends', () => {
+    const bootstrap = '[Console]::In.ReadToEnd() | Invoke-Expression';
+    const encoded = Buffer.from(bootstrap, 'utf16le').toString('base64');
 
-    expect(parsePowerShellArgs(['-EncodedCommand', bootstrap.toString('base64')])).toEqual({});
+    expect(parsePowerShellArgs(['-EncodedCommand', encoded])).toEqual({
+      stdinBootstrap: bootstrap,
+    });
   });
 });
 

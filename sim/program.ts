@@ -1,6 +1,7 @@
 import { runCmd } from './cmd.ts';
 import { runPowerShell } from './powershell.ts';
 import type { ProgramHost } from './program-host.ts';
+import { readsStdin, runStdinBootstrap } from './stdin-bootstrap.ts';
 
 /** Programs that exist as files, so they start even when WINRS_SKIP_CMD_SHELL is set. */
 const EXECUTABLES = new Set(['powershell', 'pwsh', 'cmd', 'hostname', 'whoami', 'ipconfig']);
@@ -45,6 +46,7 @@ export async function runProgram(commandLine: string, host: ProgramHost): Promis
     host.err(`${invocation.error}\r\n`);
     return 0xfffd0000 | 0;
   }
+  if (invocation.stdinBootstrap) return runStdinBootstrap(invocation.stdinBootstrap, host);
   const script = invocation.script ?? (await host.readStdin());
   return runPowerShell(script, host);
 }
@@ -52,6 +54,8 @@ export async function runProgram(commandLine: string, host: ProgramHost): Promis
 interface PowerShellInvocation {
   /** The script to run; undefined when it comes from stdin. */
   script?: string;
+  /** An encoded script that reads the real script from stdin (evaluated, not run as is). */
+  stdinBootstrap?: string;
   error?: string;
 }
 
@@ -96,9 +100,9 @@ function encodedScript(base64: string | undefined): PowerShellInvocation {
         'Cannot process the command because of a missing parameter. A command must follow -EncodedCommand.',
     };
   const script = Buffer.from(base64, 'base64').toString('utf16le');
-  // A short bootstrap that pipes stdin into the interpreter: the script itself arrives by Send.
-  if (/\[Console\]::In\.ReadToEnd\(\)|\$input\b/i.test(script)) return {};
-  return { script };
+  // A short bootstrap that reads stdin and runs what it finds there (after decoding it, when
+  // it says so): the script itself arrives by Send.
+  return readsStdin(script) ? { stdinBootstrap: script } : { script };
 }
 
 function commandScript(rest: string[]): PowerShellInvocation {

@@ -9,6 +9,12 @@ export class StatsTracker implements FleetStats {
   maxActiveCommandsPerDevice = 0;
   shellsOpen = 0;
   faultsByCode = new Map<number, number>();
+  requestsByAction = new Map<string, number>();
+
+  requestReceived(action: string): void {
+    const name = action.slice(action.lastIndexOf('/') + 1);
+    this.requestsByAction.set(name, (this.requestsByAction.get(name) ?? 0) + 1);
+  }
 
   faultAnswered(code: number): void {
     this.faultsByCode.set(code, (this.faultsByCode.get(code) ?? 0) + 1);
@@ -33,6 +39,7 @@ export class StatsTracker implements FleetStats {
   reset(): void {
     this.commandsRun = 0;
     this.faultsByCode.clear();
+    this.requestsByAction.clear();
     this.maxActiveCommands = this.activeCommands;
     this.maxActiveCommandsPerDevice = Math.max(0, ...this.activeCommandsByDevice.values());
   }

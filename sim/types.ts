@@ -71,6 +71,8 @@ export interface FleetStats {
   shellsOpen: number;
   /** WSManFaults answered, by fault code (e.g. 2150858793 for each w:TimedOut Receive). */
   faultsByCode: Map<number, number>;
+  /** Authenticated WS-Management requests, by the last segment of the action (e.g. `Send`). */
+  requestsByAction: Map<string, number>;
 }
 
 export interface Fleet {

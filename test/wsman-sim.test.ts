@@ -63,6 +63,25 @@ describe('wsman transport against the simulated fleet', () => {
     });
   });
 
+  it('runs a script too long for the command line, sent over stdin in several Sends', async () => {
+    const lines = Array.from(
+      { length: 120 },
+      (_, i) => `line ${i}: it's "quoted" — ünïcödé 日本語 🚀 $notAVariable \`backtick`,
+    );
+    const script = lines.map((line) => `Write-Output '${line.replace(/'/g, "''")}'`).join('\n');
+    expect(script.length).toBeGreaterThan(9_000);
+    fleet.resetStats();
+
+    const outcome = await withTransport(
+      (t) => t.run(device('WS-SPARE'), `${script}\nexit 4`, { timeoutMs: 20_000 }),
+      { maxEnvelopeBytes: 8 * 1024 },
+    );
+
+    expect(outcome).toMatchObject({ state: 'Completed', exitCode: 4, stderr: '' });
+    expect(outcome.stdout).toBe(lines.map((line) => `${line}\r\n`).join(''));
+    expect(fleet.stats.requestsByAction.get('Send')).toBeGreaterThanOrEqual(3);
+  });
+
   it('decodes Write-Error into the error text', async () => {
     const outcome = await withTransport((t) =>
       t.run(device('WS-OK'), "Write-Error 'disk on fire'", { timeoutMs: 20_000 }),
