@@ -72,7 +72,7 @@ class BootstrapEvaluation {
     const piped = /^(.+?)\s*\|\s*Out-String$/is.exec(text);
     if (piped) return outString(this.expression(piped[1]));
     const utf8 = /^\[(?:System\.)?Text\.Encoding\]::UTF8\.GetString\((.+)\)$/is.exec(text);
-    if (utf8) return this.bytes(utf8[1]).toString('utf8');
+    if (utf8) return this.bytes(utf8[1] ?? '').toString('utf8');
     if (/^\$input$/i.test(text)) return this.stdin;
     if (/^\[(?:System\.)?Console\]::In\.ReadToEnd\(\)$/i.test(text)) return this.stdin;
     const variable = /^\$(\w+)$/.exec(text);
