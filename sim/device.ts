@@ -60,6 +60,7 @@ export class DeviceService {
   readonly faults: DeviceFaults;
   private shells: Map<string, SimShell> | undefined;
   private readonly random: Random;
+  private serviceStates: Map<string, string> | undefined;
 
   constructor(
     private readonly spec: SimDeviceSpec,
@@ -179,11 +180,15 @@ export class DeviceService {
 
   private programHost(command: SimCommand, user: string): ProgramHost {
     const codePage = command.codePage;
+    // Created when the first command runs: an idle device holds no state.
+    this.serviceStates ??= new Map();
+    const serviceStates = this.serviceStates;
     return {
       computerName: this.computerName,
       userName: user,
       address: this.address,
       faults: this.faults,
+      serviceStates,
       signal: command.abort.signal,
       out: (text) => command.write('stdout', text),
       err: (text) => command.write('stderr', text),

@@ -10,6 +10,7 @@ function host(overrides: Partial<ProgramHost> = {}) {
     userName: 'ops',
     address: '127.0.0.7',
     faults: {},
+    serviceStates: new Map(),
     signal: new AbortController().signal,
     out: (text) => {
       output.stdout += text;

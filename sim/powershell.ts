@@ -1,5 +1,10 @@
-import { STATUS_SCRIPT_MARKER } from '../shared/scripts/index.ts';
+import {
+  INVENTORY_SCRIPT_MARKER,
+  SERVICE_SCRIPT_MARKER,
+  STATUS_SCRIPT_MARKER,
+} from '../shared/scripts/index.ts';
 import { CLIXML_FOOTER, CLIXML_HEADER, clixmlErrorLines } from './clixml.ts';
+import { inventoryFor } from './inventory.ts';
 import {
   expandString,
   type Statement,
@@ -8,6 +13,7 @@ import {
   tokenize,
 } from './powershell-parse.ts';
 import type { ProgramHost } from './program-host.ts';
+import { runServiceScript } from './service.ts';
 import { statusFor } from './status.ts';
 
 /** Stops the script: `exit N` or a terminating error. */
@@ -26,7 +32,10 @@ const NO_OP_COMMANDS = new Set(['set-strictmode', 'import-module', 'out-null']);
 export async function runPowerShell(script: string, host: ProgramHost): Promise<number> {
   const run = new ScriptRun(host);
   try {
-    if (isStatusScript(script)) run.status();
+    const marker = firstLine(script);
+    if (marker === STATUS_SCRIPT_MARKER) run.status();
+    else if (marker === INVENTORY_SCRIPT_MARKER) run.inventory();
+    else if (marker === SERVICE_SCRIPT_MARKER) run.service(script);
     else await run.statements(splitStatements(script));
   } catch (error) {
     if (!(error instanceof ScriptStop)) throw error;
@@ -37,9 +46,8 @@ export async function runPowerShell(script: string, host: ProgramHost): Promise<
   return run.hadError ? 1 : 0;
 }
 
-function isStatusScript(script: string): boolean {
-  const firstLine = script.replace(/^\uFEFF/, '').split(/\r?\n/, 1)[0] ?? '';
-  return firstLine.trim() === STATUS_SCRIPT_MARKER;
+function firstLine(script: string): string {
+  return (script.replace(/^\uFEFF/, '').split(/\r?\n/, 1)[0] ?? '').trim();
 }
 
 class ScriptRun {
@@ -72,6 +80,17 @@ class ScriptRun {
       );
     }
     this.host.out(`${JSON.stringify(statusFor(this.host.computerName))}\r\n`);
+  }
+
+  inventory(): void {
+    const inventory = inventoryFor(this.host.computerName, this.host.serviceStates);
+    this.host.out(`${JSON.stringify(inventory)}\r\n`);
+  }
+
+  service(script: string): void {
+    const run = runServiceScript(script, this.host.serviceStates);
+    if ('errorLines' in run) this.error(run.errorLines, true);
+    else this.host.out(`${JSON.stringify(run.output)}\r\n`);
   }
 
   close(): void {

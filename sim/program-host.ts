@@ -11,6 +11,8 @@ export interface ProgramHost {
   err(text: string): void;
   /** Waits for real; resolves early when the command is stopped. */
   sleep(ms: number): Promise<void>;
+  /** Service states the service script changed on this device, by lower-case name. */
+  serviceStates: Map<string, string>;
   /** The whole of stdin, once the client has ended it. */
   readStdin(): Promise<string>;
 }

@@ -9,6 +9,7 @@ function host(stdin: string) {
     userName: 'ops',
     address: '127.0.0.9',
     faults: {},
+    serviceStates: new Map(),
     signal: new AbortController().signal,
     out: (text) => {
       output.stdout += text;
