@@ -66,11 +66,11 @@ export class PayloadTooLargeError extends ApiError {
   }
 }
 
-/** 415: the body is not JSON. */
+/** 415: the body is not of the media type the route takes (JSON unless it says otherwise). */
 export class UnsupportedMediaTypeError extends ApiError {
   override readonly name: string = 'UnsupportedMediaTypeError';
-  constructor(contentType: string) {
-    super(415, 'UnsupportedMediaType', `expected application/json, got ${contentType}`);
+  constructor(contentType: string, expected = 'application/json') {
+    super(415, 'UnsupportedMediaType', `expected ${expected}, got ${contentType}`);
   }
 }
 

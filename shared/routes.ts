@@ -18,6 +18,8 @@ export const ROUTES: readonly RouteDefinition[] = [
   { method: 'PUT', path: '/devices/{id}', handler: 'devices-put' },
   { method: 'PUT', path: '/sites/{id}', handler: 'sites-put' },
   { method: 'GET', path: '/openapi.json', handler: 'openapi' },
+  { method: 'POST', path: '/devices/import', handler: 'devices-import' },
+  { method: 'GET', path: '/devices/{id}/metrics', handler: 'devices-metrics' },
 ];
 
 /** Scheduled sweeps, run by EventBridge in AWS and by a timer locally. */

@@ -12,7 +12,9 @@ import {
   Site,
   SiteId,
 } from '../../shared/schemas/index.ts';
+import { MAX_IMPORT_BYTES, MAX_IMPORT_ROWS } from './device-csv.ts';
 import { DeviceItem } from './devices-store.ts';
+import { MetricPoint } from './metrics-store.ts';
 import { SiteItem } from './sites-store.ts';
 
 /**
@@ -73,11 +75,29 @@ export const SiteBody = z.strictObject({
   siteId: SiteId.optional(),
 });
 
+/** What `POST /devices/import` did: rows imported, of which new devices and replaced ones. */
+export const ImportSummary = z.object({
+  imported: z.number().int(),
+  created: z.number().int(),
+  updated: z.number().int(),
+  /** Rows of disabled computer accounts (`Enabled` False in an AD export), not imported. */
+  skipped: z.number().int(),
+});
+
+/** An instant in the query string: ISO 8601 with a time zone, such as 2025-01-31T12:00:00Z. */
+const Instant = z.iso
+  .datetime({ offset: true })
+  .describe('ISO 8601 date and time with Z or an offset');
+
 export interface RouteSchemas {
   summary: string;
   path?: z.ZodType;
   query?: z.ZodType;
   body?: z.ZodType;
+  /** The body's media type when it is not JSON; the body schema then validates the text. */
+  bodyMediaType?: string;
+  /** Largest body accepted, in bytes. Default 1 MiB. */
+  maxBodyBytes?: number;
   response: { status: number; schema: z.ZodType };
 }
 
@@ -121,6 +141,30 @@ export const ROUTE_SCHEMAS = {
       limit: limitParam(100, 1000),
     }),
     response: { status: 200, schema: page(DeviceItem) },
+  },
+  'devices-import': {
+    summary:
+      'Register or replace devices from CSV: an Active Directory export (Name, DNSHostName, ' +
+      'IPv4Address, Enabled) or computerName,address,siteId[,tags]; nothing is written unless ' +
+      'every row is valid',
+    query: z.strictObject({
+      siteId: SiteId.optional().describe('the site of rows without a siteId column'),
+    }),
+    body: z.string().min(1).describe(`CSV with a header line, at most ${MAX_IMPORT_ROWS} rows`),
+    bodyMediaType: 'text/csv',
+    maxBodyBytes: MAX_IMPORT_BYTES,
+    response: { status: 200, schema: ImportSummary },
+  },
+  'devices-metrics': {
+    summary: "Page through a device's status metrics between two instants, oldest first",
+    path: z.strictObject({ id: DeviceId }),
+    query: z.strictObject({
+      from: Instant.optional().describe('start, inclusive; default 24 hours before `to`'),
+      to: Instant.optional().describe('end, inclusive; default now'),
+      cursor: Cursor.optional(),
+      limit: limitParam(500, 1000),
+    }),
+    response: { status: 200, schema: page(MetricPoint) },
   },
   'devices-put': {
     summary: 'Register or replace a device',

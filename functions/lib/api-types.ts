@@ -12,6 +12,8 @@ export interface ApiContext extends Context {
   logger?: Logger;
   /** The body parsed from JSON; undefined when there was none. */
   jsonBody?: unknown;
+  /** The body as text, for a route that takes a text media type (see `textBody`). */
+  textBody?: string;
   /** Path, query and body after validation against the route's schemas. */
   input?: { body: unknown; path: unknown; query: unknown };
 }

@@ -159,3 +159,38 @@ export async function putDevice(
     }),
   );
 }
+
+/** Devices written at once by `upsertDevices`. */
+const UPSERT_CONCURRENCY = 16;
+
+/**
+ * Registers or replaces each device with UpdateItem (as `putDevice`, keeping what connectors
+ * last saw), and counts which were new. Not atomic as a whole: a failure part way leaves the
+ * devices written so far, and importing the same devices again is harmless.
+ */
+export async function upsertDevices(
+  doc: DynamoDBDocumentClient,
+  env: CloudEnv,
+  devices: readonly Device[],
+): Promise<{ created: number; updated: number }> {
+  const table = tableName(env.WINFLEET_PREFIX, 'devices');
+  const counts = { created: 0, updated: 0 };
+  let next = 0;
+  const worker = async () => {
+    for (let device = devices[next++]; device; device = devices[next++]) {
+      const out = await doc.send(
+        new UpdateCommand({
+          TableName: table,
+          Key: { deviceId: device.deviceId },
+          ...setExpression(device, ['deviceId']),
+          // Old values come back only for attributes that existed, so only for a known device.
+          ReturnValues: 'UPDATED_OLD',
+        }),
+      );
+      if (out.Attributes && Object.keys(out.Attributes).length > 0) counts.updated += 1;
+      else counts.created += 1;
+    }
+  };
+  await Promise.all(Array.from({ length: UPSERT_CONCURRENCY }, worker));
+  return counts;
+}

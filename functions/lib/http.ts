@@ -6,6 +6,7 @@ import { type Deps, getDeps } from './deps.ts';
 import { errorResponse } from './middleware/error-response.ts';
 import { jsonBody } from './middleware/json-body.ts';
 import { requestLogger } from './middleware/request-logger.ts';
+import { textBody } from './middleware/text-body.ts';
 import {
   type RequestInput,
   type RequestSchemas,
@@ -31,15 +32,16 @@ export type RouteFn<S extends RequestSchemas> = (
 ) => Promise<RouteResult>;
 
 /**
- * A Lambda handler for one HTTP API (payload v2) route: request logging, JSON body parsing,
- * zod validation of path, query and body, and JSON error responses around `route`.
+ * A Lambda handler for one HTTP API (payload v2) route: request logging, body parsing (JSON,
+ * or text when the schemas name a `bodyMediaType`), zod validation of path, query and body,
+ * and JSON error responses around `route`.
  */
 export function httpHandler<S extends RequestSchemas>(schemas: S, route: RouteFn<S>) {
   const baseLogger = () => getDeps().logger;
   return middy<ApiEvent, ApiResult, Error, ApiContext>()
     .use(requestLogger(baseLogger))
     .use(errorResponse(baseLogger))
-    .use(jsonBody())
+    .use(bodyParser(schemas))
     .use(validateRequest(schemas))
     .handler(async (event, context) => {
       const deps = getDeps();
@@ -49,4 +51,12 @@ export function httpHandler<S extends RequestSchemas>(schemas: S, route: RouteFn
       const result = await route(input, { deps, logger, event });
       return jsonResult(result.statusCode, result.body);
     });
+}
+
+function bodyParser(schemas: RequestSchemas) {
+  const { bodyMediaType, maxBodyBytes } = schemas;
+  if (bodyMediaType) {
+    return textBody({ mediaType: bodyMediaType, maxBodyBytes: maxBodyBytes ?? 1024 * 1024 });
+  }
+  return jsonBody({ maxBodyBytes });
 }

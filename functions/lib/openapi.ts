@@ -8,6 +8,7 @@ const ERROR_STATUSES: Record<string, string> = {
   '400': 'malformed or invalid input',
   '401': 'missing or wrong credentials',
   '404': 'no such resource',
+  '415': 'a body of another media type than the route takes',
   '413': 'body or a message built from it too large',
   '422': 'valid input that matches nothing',
   '500': 'a fault of the service',
@@ -57,7 +58,11 @@ function operationObject(route: RouteDefinition, schemas: RouteSchemas | undefin
   if (schemas?.body) {
     operation.requestBody = {
       required: true,
-      content: { 'application/json': { schema: jsonSchema(schemas.body, 'input') } },
+      content: {
+        [schemas.bodyMediaType ?? 'application/json']: {
+          schema: jsonSchema(schemas.body, 'input'),
+        },
+      },
     };
   }
   return operation;

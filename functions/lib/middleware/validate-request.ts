@@ -8,6 +8,10 @@ export interface RequestSchemas {
   body?: z.ZodType;
   path?: z.ZodType;
   query?: z.ZodType;
+  /** The body's media type when it is text rather than JSON, such as `text/csv`. */
+  bodyMediaType?: string;
+  /** Largest body accepted, in bytes; default that of the body parser. */
+  maxBodyBytes?: number;
 }
 
 type Output<S> = S extends z.ZodType ? z.output<S> : undefined;
@@ -20,8 +24,9 @@ export interface RequestInput<S extends RequestSchemas> {
 }
 
 /**
- * Validates the path parameters, the query string and the JSON body (see `jsonBody`) with zod
- * and stores the parsed values in `context.input`. Failures are 400s carrying zod's issues.
+ * Validates the path parameters, the query string and the body (JSON, see `jsonBody`, or text,
+ * see `textBody`) with zod and stores the parsed values in `context.input`. Failures are 400s
+ * carrying zod's issues.
  */
 export function validateRequest(
   schemas: RequestSchemas,
@@ -33,7 +38,11 @@ export function validateRequest(
       context.input = {
         path: check('path', schemas.path, event.pathParameters ?? {}),
         query: check('query', schemas.query, event.queryStringParameters ?? {}),
-        body: check('body', schemas.body, context.jsonBody),
+        body: check(
+          'body',
+          schemas.body,
+          schemas.bodyMediaType ? context.textBody : context.jsonBody,
+        ),
       };
     },
   };
