@@ -97,7 +97,7 @@ export class ShellPool {
   async #create(signal: AbortSignal): Promise<PooledShell> {
     this.#creating += 1;
     try {
-      const id = await this.#createWithQuotaRetry(signal);
+      const id = await this.#createUnlessAborted(signal);
       const shell: PooledShell = { id, lastUsedAtMs: this.#now(), commands: 0, busy: true };
       this.#shells.push(shell);
       return shell;
@@ -106,16 +106,54 @@ export class ShellPool {
     }
   }
 
+  /**
+   * Creates a shell without handing the caller's signal to the request: a Create aborted in
+   * flight may still open a shell on the host, which would then leak (and count against
+   * MaxShellsPerUser) until the host reaps it. When the caller aborts first, the Create runs on
+   * and the shell it returns is deleted (awaited by `close`); the caller gets the abort reason.
+   */
+  #createUnlessAborted(signal: AbortSignal): Promise<string> {
+    signal.throwIfAborted();
+    const creation = this.#createWithQuotaRetry();
+    return new Promise<string>((resolve, reject) => {
+      const onAbort = () => {
+        reject(signal.reason);
+        this.#track(
+          creation.then(
+            (id) => this.#deleteOrphan(id),
+            () => undefined,
+          ),
+        );
+      };
+      signal.addEventListener('abort', onAbort, { once: true });
+      creation.then(resolve, reject).finally(() => signal.removeEventListener('abort', onAbort));
+    });
+  }
+
+  async #deleteOrphan(shellId: string): Promise<void> {
+    this.#logger?.debug({ shellId }, 'deleting a shell created after its run was aborted');
+    await this.#client
+      .deleteShell(shellId, AbortSignal.timeout(this.#options.cleanupTimeoutMs))
+      .catch((error: unknown) =>
+        this.#logger?.debug({ err: error, shellId }, 'shell delete failed'),
+      );
+  }
+
+  #track(deletion: Promise<void>): void {
+    const tracked = deletion.finally(() => this.#deletions.delete(tracked));
+    this.#deletions.add(tracked);
+  }
+
   /** On MaxShellsPerUser (2150859173) deletes this pool's idle shells and tries once more. */
-  async #createWithQuotaRetry(signal: AbortSignal): Promise<string> {
+  async #createWithQuotaRetry(): Promise<string> {
     try {
-      return await this.#client.createShell(signal);
+      return await this.#client.createShell();
     } catch (error) {
       if (!(error instanceof WsmanFaultError) || error.code !== FAULT_CODE.shellQuota) throw error;
       this.#logger?.warn({ faultCode: error.code }, 'shell quota reached, recycling shells');
       for (const shell of this.#shells.filter((s) => !s.busy)) this.discard(shell);
       await Promise.all([...this.#deletions]);
-      return this.#client.createShell(signal);
+      return this.#client.createShell();
     }
   }
 

@@ -2,12 +2,14 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { ACTION, FAULT_CODE } from '../../shared/wsman.ts';
 import type { Transport } from '../transport.ts';
 import { STDIN_BOOTSTRAP } from './command-line.ts';
+import { WsmanHttpClient } from './http.ts';
 import {
   createWsmanTransport,
   resultStateForError,
   WsmanAuthError,
   WsmanFaultError,
   WsmanProtocolError,
+  WsmanTimeoutError,
   type WsmanTransportOptions,
   WsmanUnreachableError,
 } from './index.ts';
@@ -189,6 +191,22 @@ describe('wsman transport: deadline and abort', () => {
     expect(host.requests.at(-2)?.xml).toContain('signal/terminate');
   });
 
+  it('deletes a shell whose Create answer arrives after the deadline', async () => {
+    const base = scripted([done('never')]);
+    const { host, transport, device } = await setUp(async (request) => {
+      if (request.action !== ACTION.create) return base(request);
+      await new Promise((resolve) => setTimeout(resolve, 400));
+      return reply.created('LATE');
+    });
+
+    const outcome = await transport.run(device, 'x', { timeoutMs: 50 });
+    await transport.close();
+
+    expect(outcome.state).toBe('TimedOut');
+    expect(host.actions()).toEqual(['Create', 'Delete']);
+    expect(host.requests[1]?.xml).toContain('<w:Selector Name="ShellId">LATE</w:Selector>');
+  });
+
   it('rejects with the abort reason and deletes the shell when the caller aborts', async () => {
     const { host, transport, device } = await setUp(scripted([() => ({ hang: true })]));
     const controller = new AbortController();
@@ -320,6 +338,40 @@ describe('wsman transport: errors', () => {
       code: 2147942402,
       wsmanMessage: 'The system cannot find the file specified.',
     });
+  });
+
+  it('raises a WsmanProtocolError naming the envelope size when the host answers 413', async () => {
+    const base = scripted([done('ok')]);
+    const { host, transport, device } = await setUp((request) =>
+      request.action === ACTION.command ? { status: 413 } : base(request),
+    );
+
+    const error = await transport.run(device, 'x', { timeoutMs: 10_000 }).catch((e: unknown) => e);
+    await transport.close();
+
+    expect(error).toBeInstanceOf(WsmanProtocolError);
+    expect(error).toMatchObject({ httpStatus: 413, message: expect.stringMatching(/too large/) });
+    expect(host.actions()).toContain('Delete');
+  });
+
+  it('raises a read WsmanTimeoutError when a connected host never answers', async () => {
+    host = await startFakeHost('127.15.1.2', () => ({ hang: true }));
+    const http = new WsmanHttpClient({
+      host: host.address,
+      port: host.port,
+      https: false,
+      auth,
+      rejectUnauthorized: true,
+      connectTimeoutMs: 5_000,
+      readTimeoutMs: 100,
+    });
+
+    const error = await http.post('<x/>').catch((e: unknown) => e);
+    http.close();
+
+    expect(error).toBeInstanceOf(WsmanTimeoutError);
+    expect(error).toMatchObject({ phase: 'read', retryable: true });
+    expect(resultStateForError(error)).toBe('Failed');
   });
 
   it('raises WsmanProtocolError on a malformed answer and still deletes the shell', async () => {
