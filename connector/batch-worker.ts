@@ -9,7 +9,7 @@ import { QUEUE_SETTINGS } from '../shared/queues.ts';
 import type { BatchMessage } from '../shared/schemas/batch.ts';
 import type { DeviceTarget } from '../shared/schemas/device.ts';
 import type { DeviceResult } from '../shared/schemas/result.ts';
-import type { Archive, ArchiveWriter } from './archive/index.ts';
+import type { Archive, ArchiveWriter, ResultKey } from './archive/index.ts';
 import { parseBatchMessage } from './batch-message.ts';
 import { cachedResult } from './cache.ts';
 import type { MetricsWriter, ResultDelivery } from './cloud/index.ts';
@@ -38,6 +38,13 @@ export interface BatchWorkerOptions {
   control?: OperationControl;
   /** Visibility each heartbeat restores. Default: the queue's visibility timeout. */
   visibilityTimeoutSeconds?: number;
+  // Offline and lifecycle hooks (issue 6), all optional; see connector/outbox.ts.
+  /** Why a batch must not run any more (past its time-to-live); its devices end Expired. */
+  expiredReason?: (batch: BatchMessage) => string | undefined;
+  /** Holds a batch whose results wait in the outbox until the loop has delivered them. */
+  outbox?: {
+    waitForDelivery(keys: readonly ResultKey[], signal: AbortSignal): Promise<boolean>;
+  };
 }
 
 export interface BatchSignals {
@@ -150,6 +157,8 @@ export class BatchWorker {
     signals: BatchSignals,
   ): Promise<DeviceResult> {
     if ('problem' in job) return unrunResult(batch, device, 'Failed', job.problem);
+    const expired = this.#options.expiredReason?.(batch);
+    if (expired) return unrunResult(batch, device, 'Expired', expired);
     const { throttle, transport, archive } = this.#options;
     const cached = cachedResult(archive, batch, device);
     if (cached) return cached;
@@ -190,6 +199,9 @@ export class BatchWorker {
     signals: BatchSignals,
   ): Promise<BatchOutcome> {
     const deviceIds = [...new Set(batch.devices.map((d) => d.deviceId))];
+    // The message is kept in hand (heartbeats go on) while the outbox loop delivers the rest.
+    const keys = deviceIds.map((deviceId) => ({ operationId: batch.operationId, deviceId }));
+    await this.#options.outbox?.waitForDelivery(keys, signals.stop);
     const final = this.#options.archive.finalResultsFor(batch.operationId, deviceIds);
     const delivered = final.filter((a) => a.deliveredAt).length;
     if (delivered === deviceIds.length && (await this.#deleteMessage(message, log))) {
@@ -240,7 +252,7 @@ export class BatchWorker {
 function unrunResult(
   batch: BatchMessage,
   device: DeviceTarget,
-  status: 'Failed' | 'Cancelled',
+  status: 'Failed' | 'Cancelled' | 'Expired',
   error: string,
 ): DeviceResult {
   const now = new Date().toISOString();

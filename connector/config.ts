@@ -43,6 +43,23 @@ export const ConnectorConfigFile = z.strictObject({
   maxBatchesInFlight: z.number().int().min(1).max(100).default(8),
   /** How long a drain waits for devices in flight before it aborts them. */
   drainGraceSeconds: z.number().int().min(0).max(3600).default(30),
+  /**
+   * The site's `syncInterval`: the outbox (results the cloud has not accepted) is retried at
+   * least this often; after a failed attempt the retry backs off from 1 s, doubling, up to it.
+   */
+  syncIntervalSeconds: z.number().positive().max(86_400).default(300),
+  /** The site's `queuedActions`: false makes batches older than `batchTtlSeconds` Expired. */
+  queuedActions: z.boolean().default(true),
+  /** Age (from the batch's createdAt) past which a site without queued actions runs nothing. */
+  batchTtlSeconds: z
+    .number()
+    .int()
+    .min(1)
+    .max(14 * 86_400)
+    .default(3600),
+  /** Port of `GET /health` and `GET /metrics` on `healthHost`; absent: not served. */
+  healthPort: z.number().int().min(0).max(65_535).optional(),
+  healthHost: z.string().min(1).default('127.0.0.1'),
   transport: WsmanTransportConfig,
 });
 export type ConnectorConfigFile = z.infer<typeof ConnectorConfigFile>;

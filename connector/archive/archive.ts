@@ -1,6 +1,7 @@
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import Database from 'better-sqlite3';
+import { z } from 'zod';
 import type { DeviceResult } from '../../shared/schemas/result.ts';
 import { ArchiveError } from '../errors.ts';
 import { type ArchivedResult, fromRow, toRow } from './rows.ts';
@@ -39,6 +40,7 @@ export class Archive {
   readonly #markDelivered: Database.Statement;
   readonly #selectFor: Database.Statement;
   readonly #selectOutbox: Database.Statement;
+  readonly #countOutbox: Database.Statement;
   readonly #insertOperation: Database.Statement;
   readonly #selectLatestSuccess: Database.Statement;
 
@@ -59,6 +61,9 @@ export class Archive {
     );
     this.#selectOutbox = this.#db.prepare(
       'SELECT * FROM results WHERE delivered_at IS NULL ORDER BY finished_at LIMIT ?',
+    );
+    this.#countOutbox = this.#db.prepare(
+      'SELECT count(*) AS n FROM results WHERE delivered_at IS NULL',
     );
     this.#insertOperation = this.#db.prepare(
       'INSERT INTO operations (operation_id, type, created_at) VALUES (?, ?, ?) ON CONFLICT DO NOTHING',
@@ -116,6 +121,12 @@ export class Archive {
   /** Results not yet delivered to the cloud, oldest first. */
   outbox(limit = 100): ArchivedResult[] {
     return guard('read the outbox', () => this.#selectOutbox.all(limit)).map(fromRow);
+  }
+
+  /** How many results wait in the outbox. */
+  outboxSize(): number {
+    const row = guard('count the outbox', () => this.#countOutbox.get());
+    return z.object({ n: z.number() }).parse(row).n;
   }
 
   close(): void {

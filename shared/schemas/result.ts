@@ -10,6 +10,8 @@ export const FinalDeviceState = z.enum([
   'Unreachable',
   'Cancelled',
   'Cached',
+  /** Not run: the batch waited past its time-to-live at a site without queued actions. */
+  'Expired',
 ]);
 export type FinalDeviceState = z.infer<typeof FinalDeviceState>;
 
