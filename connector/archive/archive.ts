@@ -4,7 +4,14 @@ import Database from 'better-sqlite3';
 import { z } from 'zod';
 import type { DeviceResult } from '../../shared/schemas/result.ts';
 import { ArchiveError } from '../errors.ts';
-import { type ArchivedResult, fromRow, toRow } from './rows.ts';
+import {
+  type ArchivedResult,
+  fromRow,
+  INSERT_COLUMNS,
+  METRIC_COLUMNS,
+  toMetricValues,
+  toValues,
+} from './rows.ts';
 import { migrate } from './schema.ts';
 
 /** Identifies one result: an operation's device. */
@@ -13,30 +20,25 @@ export interface ResultKey {
   deviceId: string;
 }
 
-const COLUMNS = [
-  'operation_id',
-  'device_id',
-  'site_id',
-  'batch_id',
-  'status',
-  'exit_code',
-  'stdout',
-  'stderr',
-  'output',
-  'error',
-  'cache_age_seconds',
-  'started_at',
-  'finished_at',
-  'duration_ms',
-];
+/** What one retention pass removed. */
+export interface ExpiredRows {
+  results: number;
+  metrics: number;
+}
 
 /**
- * The connector's local SQLite archive of results (DESIGN.md contract 4). Writes are
- * synchronous transactions; the first final result of an operation's device wins.
+ * The connector's local SQLite archive of results and status metric points (DESIGN.md
+ * contract 4). Writes are synchronous transactions; the first final result of an operation's
+ * device wins. Freed pages are returned with incremental vacuum (`vacuumStep`), never with a
+ * full VACUUM that would hold the write lock for the whole file.
  */
 export class Archive {
   readonly #db: Database.Database;
   readonly #insert: Database.Statement;
+  readonly #insertMetric: Database.Statement;
+  readonly #deleteResults: Database.Statement;
+  readonly #deleteMetrics: Database.Statement;
+  readonly #deleteOperations: Database.Statement;
   readonly #markDelivered: Database.Statement;
   readonly #selectFor: Database.Statement;
   readonly #selectOutbox: Database.Statement;
@@ -47,9 +49,30 @@ export class Archive {
   constructor(file: string) {
     this.#db = guard('open the archive', () => open(file));
     this.#insert = this.#db.prepare(
-      `INSERT INTO results (${COLUMNS.join(', ')})
-       VALUES (${COLUMNS.map((c) => `@${c}`).join(', ')})
+      `INSERT INTO results (${INSERT_COLUMNS.join(', ')})
+       VALUES (${INSERT_COLUMNS.map(() => '?').join(', ')})
        ON CONFLICT (operation_id, device_id) DO NOTHING`,
+    );
+    // Only a status operation's answers are metric points (a script may print the same shape).
+    this.#insertMetric = this.#db.prepare(
+      `INSERT INTO metrics (${METRIC_COLUMNS.join(', ')})
+       SELECT ${METRIC_COLUMNS.map(() => '?').join(', ')}
+       WHERE EXISTS (SELECT 1 FROM operations WHERE operation_id = ? AND type = 'status')
+       ON CONFLICT DO NOTHING`,
+    );
+    // Only delivered results expire: the outbox keeps a result until the cloud has it.
+    this.#deleteResults = this.#db.prepare(
+      `DELETE FROM results WHERE rowid IN (
+         SELECT rowid FROM results
+         WHERE finished_at < ? AND delivered_at IS NOT NULL LIMIT ?)`,
+    );
+    this.#deleteMetrics = this.#db.prepare(
+      `DELETE FROM metrics WHERE (device_id, timestamp) IN (
+         SELECT device_id, timestamp FROM metrics WHERE timestamp < ? LIMIT ?)`,
+    );
+    this.#deleteOperations = this.#db.prepare(
+      `DELETE FROM operations WHERE created_at < ? AND NOT EXISTS (
+         SELECT 1 FROM results WHERE results.operation_id = operations.operation_id)`,
     );
     this.#markDelivered = this.#db.prepare(
       `UPDATE results SET delivered_at = ?
@@ -89,15 +112,56 @@ export class Archive {
     return row === undefined ? undefined : fromRow(row);
   }
 
-  /** Inserts results in one transaction; returns how many were new (not already archived). */
+  /**
+   * Inserts results, and the metric point of each fresh status answer, in one transaction;
+   * returns how many results were new (not already archived).
+   */
   insertResults(results: readonly DeviceResult[]): number {
     return guard('insert results', () =>
       this.#db.transaction(() => {
         let inserted = 0;
-        for (const result of results) inserted += this.#insert.run(toRow(result)).changes;
+        for (const result of results) {
+          const changes = this.#insert.run(toValues(result)).changes;
+          inserted += changes;
+          const point = changes > 0 ? toMetricValues(result) : undefined;
+          if (point) this.#insertMetric.run(...point, result.operationId);
+        }
         return inserted;
       })(),
     );
+  }
+
+  /**
+   * Deletes at most `limit` delivered results and `limit` metric points older than `before`,
+   * and operations left without results, in one short transaction. Call it again until it
+   * returns zeros: small steps let other writes in between.
+   */
+  deleteExpired(before: Date, limit: number): ExpiredRows {
+    const iso = before.toISOString();
+    return guard('delete expired rows', () =>
+      this.#db.transaction(() => {
+        const results = this.#deleteResults.run(iso, limit).changes;
+        const metrics = this.#deleteMetrics.run(iso, limit).changes;
+        this.#deleteOperations.run(iso);
+        return { results, metrics };
+      })(),
+    );
+  }
+
+  /** Returns at most `pages` free pages to the file system; returns the free pages left. */
+  vacuumStep(pages: number): number {
+    return guard('vacuum the archive', () => {
+      this.#db.pragma(`incremental_vacuum(${Math.max(1, Math.floor(pages))})`);
+      return this.freePages();
+    });
+  }
+
+  /** Pages on the free list: space that deleted rows left inside the file. */
+  freePages(): number {
+    const count = guard('read the free list', () =>
+      this.#db.pragma('freelist_count', { simple: true }),
+    );
+    return typeof count === 'number' ? count : 0;
   }
 
   /** The archived results among `deviceIds` for an operation (for a redelivered batch). */
@@ -141,8 +205,18 @@ function open(file: string): Database.Database {
   // With WAL, NORMAL loses no committed transaction on a process crash, only on power loss.
   db.pragma('synchronous = NORMAL');
   db.pragma('busy_timeout = 5000');
+  useIncrementalVacuum(db);
   migrate(db);
   return db;
+}
+
+/** Incremental auto-vacuum (2); it applies to a new file at once, an older one needs a VACUUM. */
+function useIncrementalVacuum(db: Database.Database): void {
+  if (db.pragma('auto_vacuum', { simple: true }) === 2) return;
+  const pages = db.pragma('page_count', { simple: true });
+  db.pragma('auto_vacuum = INCREMENTAL');
+  // A one-time conversion at open, before the connector takes any work.
+  if (typeof pages === 'number' && pages > 0) db.exec('VACUUM');
 }
 
 function guard<T>(action: string, fn: () => T): T {

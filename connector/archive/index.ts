@@ -1,3 +1,9 @@
-export { Archive, type ResultKey } from './archive.ts';
+export { Archive, type ExpiredRows, type ResultKey } from './archive.ts';
+export {
+  ArchiveMaintenance,
+  type ArchiveMaintenanceOptions,
+  type MaintenanceReport,
+} from './maintenance.ts';
+export { buildQuery, queryArchive, type ResultQuery } from './query.ts';
 export type { ArchivedResult } from './rows.ts';
 export { ArchiveWriter, type ArchiveWriterOptions } from './writer.ts';

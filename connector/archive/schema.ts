@@ -33,6 +33,22 @@ const MIGRATIONS: readonly string[] = [
      type TEXT NOT NULL,
      created_at TEXT NOT NULL
    );`,
+  // Retention and operator queries by time; status sweeps' metric points per device.
+  `CREATE INDEX results_by_finished ON results (finished_at);
+   CREATE TABLE metrics (
+     device_id TEXT NOT NULL,
+     timestamp TEXT NOT NULL,
+     site_id TEXT NOT NULL,
+     operation_id TEXT NOT NULL,
+     uptime_seconds INTEGER NOT NULL,
+     cpu_percent REAL NOT NULL,
+     memory_total_bytes INTEGER NOT NULL,
+     memory_free_bytes INTEGER NOT NULL,
+     disk_free_bytes INTEGER NOT NULL,
+     disk_total_bytes INTEGER NOT NULL,
+     PRIMARY KEY (device_id, timestamp)
+   ) WITHOUT ROWID;
+   CREATE INDEX metrics_by_time ON metrics (timestamp);`,
 ];
 
 /** Brings the database to the newest schema, one transaction per migration. */

@@ -2,7 +2,10 @@ import type { DeviceResult } from '../../shared/schemas/result.ts';
 import type { Archive } from './archive.ts';
 
 export interface ArchiveWriterOptions {
-  /** Rows per transaction at most. Default 100. */
+  /**
+   * Rows per transaction at most. Default 5000: one transaction of many rows inserts about
+   * three times faster than commits of 100 (`bench/archive-insert.ts`).
+   */
   maxRows?: number;
   /** How long a row may wait for others before its transaction commits. Default 20 ms. */
   flushIntervalMs?: number;
@@ -15,7 +18,8 @@ interface Pending {
 }
 
 /**
- * Groups results finishing close together into one archive transaction. `write` resolves
+ * Groups results finishing close together into one archive transaction, flushed by count or
+ * after `flushIntervalMs`, with each status answer's metric point. `write` resolves
  * once the row is committed, so a caller knows its result is durable.
  */
 export class ArchiveWriter {
@@ -27,7 +31,7 @@ export class ArchiveWriter {
 
   constructor(archive: Archive, options: ArchiveWriterOptions = {}) {
     this.#archive = archive;
-    this.#maxRows = options.maxRows ?? 100;
+    this.#maxRows = options.maxRows ?? 5000;
     this.#flushIntervalMs = options.flushIntervalMs ?? 20;
   }
 

@@ -1,0 +1,107 @@
+import { setImmediate as yieldToEventLoop } from 'node:timers/promises';
+import type { Logger } from '../../shared/logger.ts';
+import type { Archive } from './archive.ts';
+
+export interface ArchiveMaintenanceOptions {
+  logger: Logger;
+  /** Delivered results and metric points older than this many days are deleted. Default 30. */
+  retentionDays?: number;
+  /** Time between the end of one pass and the start of the next. Default 1 hour. */
+  intervalMs?: number;
+  /** Rows deleted per transaction. Default 1000. */
+  deleteStepRows?: number;
+  /** Free pages returned per incremental vacuum step. Default 256 (1 MiB of 4 KiB pages). */
+  vacuumStepPages?: number;
+  /** The clock retention reads; injected by tests. */
+  now?: () => Date;
+}
+
+/** What one maintenance pass did. */
+export interface MaintenanceReport {
+  deletedResults: number;
+  deletedMetrics: number;
+  vacuumSteps: number;
+  freePagesLeft: number;
+}
+
+const DAY_MS = 24 * 3600 * 1000;
+
+/**
+ * Keeps the archive bounded without stalling work: deletes rows past the retention, then gives
+ * the freed pages back with incremental vacuum, each in small synchronous steps with a turn
+ * of the event loop between them, so result inserts commit in between. It replaces the seed's
+ * weekly full VACUUM, which holds the write lock for as long as it rewrites the whole file.
+ */
+export class ArchiveMaintenance {
+  readonly #archive: Archive;
+  readonly #options: Required<Omit<ArchiveMaintenanceOptions, 'logger'>>;
+  readonly #logger: Logger;
+  #timer: NodeJS.Timeout | undefined;
+  #running: Promise<MaintenanceReport> | undefined;
+  #stopped = false;
+
+  constructor(archive: Archive, options: ArchiveMaintenanceOptions) {
+    this.#archive = archive;
+    this.#logger = options.logger;
+    this.#options = {
+      retentionDays: options.retentionDays ?? 30,
+      intervalMs: options.intervalMs ?? 3600 * 1000,
+      deleteStepRows: options.deleteStepRows ?? 1000,
+      vacuumStepPages: options.vacuumStepPages ?? 256,
+      now: options.now ?? (() => new Date()),
+    };
+  }
+
+  /** Runs a pass now and then every `intervalMs` until `stop`. */
+  start(): void {
+    this.#schedule(0);
+  }
+
+  /** Stops scheduling and waits for a pass in progress to end its current step. */
+  async stop(): Promise<void> {
+    this.#stopped = true;
+    clearTimeout(this.#timer);
+    await this.#running?.catch(() => undefined);
+  }
+
+  /** One pass: retention, then incremental vacuum, in steps. */
+  runOnce(): Promise<MaintenanceReport> {
+    this.#running ??= this.#pass().finally(() => {
+      this.#running = undefined;
+    });
+    return this.#running;
+  }
+
+  #schedule(delayMs: number): void {
+    if (this.#stopped) return;
+    this.#timer = setTimeout(() => {
+      this.runOnce()
+        .catch((error: unknown) => this.#logger.error({ err: error }, 'archive maintenance failed'))
+        .finally(() => this.#schedule(this.#options.intervalMs));
+    }, delayMs);
+    this.#timer.unref();
+  }
+
+  async #pass(): Promise<MaintenanceReport> {
+    const { retentionDays, deleteStepRows, vacuumStepPages, now } = this.#options;
+    const before = new Date(now().getTime() - retentionDays * DAY_MS);
+    const report = { deletedResults: 0, deletedMetrics: 0, vacuumSteps: 0, freePagesLeft: 0 };
+    for (;;) {
+      const step = this.#archive.deleteExpired(before, deleteStepRows);
+      report.deletedResults += step.results;
+      report.deletedMetrics += step.metrics;
+      const more = step.results === deleteStepRows || step.metrics === deleteStepRows;
+      if (!more || this.#stopped) break;
+      await yieldToEventLoop();
+    }
+
+    report.freePagesLeft = this.#archive.freePages();
+    while (report.freePagesLeft > 0 && !this.#stopped) {
+      await yieldToEventLoop();
+      report.freePagesLeft = this.#archive.vacuumStep(vacuumStepPages);
+      report.vacuumSteps += 1;
+    }
+    this.#logger.info({ ...report, before: before.toISOString() }, 'archive maintenance done');
+    return report;
+  }
+}
