@@ -1,4 +1,5 @@
 import type { Command } from 'commander';
+import { registerArchiveCommand } from './archive.ts';
 import { registerLocalCommand } from './local.ts';
 import { registerSimCommand } from './sim.ts';
 import { registerWsmanCommand } from './wsman.ts';
@@ -8,6 +9,7 @@ export type RegisterCommand = (program: Command) => void;
 
 /** Every sub-command; add a new one's register function here. */
 export const COMMANDS: RegisterCommand[] = [
+  registerArchiveCommand,
   registerLocalCommand,
   registerSimCommand,
   registerWsmanCommand,
