@@ -88,5 +88,6 @@ function table(found: readonly ArchivedResult[]): string {
       .map((c, i) => c.padEnd(widths[i] ?? 0))
       .join('  ')
       .trimEnd()}\n`;
-  return [header, ...rows].map(line).join('') + `${found.length} result(s)\n`;
+  const lines = [header, ...rows].map(line).join('');
+  return `${lines}${found.length} result(s)\n`;
 }
