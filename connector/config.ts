@@ -21,6 +21,18 @@ const WsmanTransportConfig = z.strictObject({
   https: z.boolean().optional(),
 });
 
+/** PSSessions through a local pwsh/powershell (connectors on Windows hosts). */
+const PowerShellTransportConfig = z.strictObject({
+  type: z.literal('powershell'),
+  auth: BasicAuth.extend({ type: z.enum(['basic', 'negotiate', 'kerberos']) }),
+  /** New-PSSession -UseSSL. */
+  https: z.boolean().optional(),
+  /** `pwsh` or `powershell`, a name on PATH or a path; by platform when absent. */
+  executable: z.string().min(1).optional(),
+  /** Local PowerShell processes, so invocations at once; 8 when absent. */
+  processes: z.number().int().min(1).max(256).optional(),
+});
+
 /** The connector's config file. Unknown keys are an error. */
 export const ConnectorConfigFile = z.strictObject({
   siteId: SiteId,
@@ -60,14 +72,15 @@ export const ConnectorConfigFile = z.strictObject({
   /** Port of `GET /health` and `GET /metrics` on `healthHost`; absent: not served. */
   healthPort: z.number().int().min(0).max(65_535).optional(),
   healthHost: z.string().min(1).default('127.0.0.1'),
-  transport: WsmanTransportConfig,
+  /** How the site's devices are reached: `wsman` (any host) or `powershell` (Windows hosts). */
+  transport: z.discriminatedUnion('type', [WsmanTransportConfig, PowerShellTransportConfig]),
 });
 export type ConnectorConfigFile = z.infer<typeof ConnectorConfigFile>;
 
 /** The config after loading: the password resolved, paths made absolute. */
 export interface ConnectorConfig extends ConnectorConfigFile {
   transport: ConnectorConfigFile['transport'] & {
-    auth: { type: 'basic'; user: string; password: string };
+    auth: { user: string; password: string };
   };
   archivePath: string;
   pidPath: string;
@@ -109,8 +122,15 @@ export function resolveConnectorConfig(
   return {
     ...config,
     dataDir,
-    transport: { ...config.transport, auth: { ...config.transport.auth, password } },
+    transport: withPassword(config.transport, password),
     archivePath: path.join(dataDir, 'archive.db'),
     pidPath: path.join(dataDir, 'connector.pid'),
   };
+}
+
+function withPassword<T extends { auth: object }>(
+  transport: T,
+  password: string,
+): T & { auth: { password: string } } {
+  return { ...transport, auth: { ...transport.auth, password } };
 }
