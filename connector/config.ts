@@ -49,6 +49,12 @@ export const ConnectorConfigFile = z.strictObject({
   queueUrl: z.url().optional(),
   /** Devices in flight at once across every operation at the site. */
   throttleLimit: z.number().int().min(1).max(1000).default(50),
+  /** Each operation starts at 1 device and doubles up to its limit (reloaded live). */
+  rampUp: z.boolean().default(false),
+  /** A device's start waits a random 0 to this many ms (reloaded live). */
+  jitterMs: z.number().int().min(0).max(60_000).default(0),
+  /** Delivered results and metric points older than this are deleted from the archive. */
+  archiveRetentionDays: z.number().int().min(1).max(3650).default(30),
   /** Per-device timeout when the operation does not set one. */
   defaultTimeoutSeconds: z.number().int().min(1).max(86_400).default(300),
   /** Batches (SQS messages) held at once; their devices share the throttle budget. */
