@@ -3,9 +3,12 @@ import type { Logger } from '../shared/logger.ts';
 import type { DeviceResult } from '../shared/schemas/result.ts';
 import type { Archive, ResultKey } from './archive/index.ts';
 
-/** What delivers one result to the cloud; `ResultDelivery` in production. */
+/**
+ * What delivers results to the cloud (`ResultDelivery` in production, adapted by the service).
+ * Called with the results of one batch at a time; resolves only when the cloud has them all.
+ */
 export interface ResultSink {
-  deliver(result: DeviceResult, signal?: AbortSignal): Promise<unknown>;
+  deliver(results: readonly DeviceResult[], signal: AbortSignal): Promise<void>;
 }
 
 export interface OutboxSyncOptions {
@@ -17,13 +20,14 @@ export interface OutboxSyncOptions {
   /** Wait after the first failed round; it doubles per failure up to syncIntervalMs. 1000. */
   retryBaseMs?: number;
   /**
-   * Results younger than this are left to the batch worker's own delivery, so that one result
-   * is not delivered twice at once. Default 10,000.
+   * Results younger than this are left to the batch worker's own delivery (it delivers a
+   * running batch's results every few seconds), unless a held batch waits for them, so that
+   * one result is not delivered twice at once. Default 30,000.
    */
   inlineGraceMs?: number;
   /** Results read per round. Default 200. */
   pageSize?: number;
-  /** Deliveries in flight at once. Default 8. */
+  /** Batches delivered at once. Default 4. */
   concurrency?: number;
   /** Told after each round: how many were delivered and whether the cloud refused one. */
   onRound?: (round: OutboxRound) => void;
@@ -49,6 +53,8 @@ export class OutboxSync {
   #pausing: AbortController | undefined;
   #failures = 0;
   readonly #waiters = new Set<() => void>();
+  /** Results a held batch waits for: its own delivery is over, so no grace applies to them. */
+  readonly #awaited = new Map<string, number>();
 
   constructor(options: OutboxSyncOptions) {
     this.#options = options;
@@ -87,14 +93,29 @@ export class OutboxSync {
    */
   async waitForDelivery(keys: readonly ResultKey[], signal: AbortSignal): Promise<boolean> {
     let state = this.#deliveryState(keys);
-    // While the loop backs off it keeps its pace: many waiting batches must not hammer a cloud
-    // that is down.
-    if (state === 'waiting' && this.#failures === 0) this.nudge();
-    while (state === 'waiting' && !signal.aborted) {
-      await this.#nextNotice(signal);
-      state = this.#deliveryState(keys);
+    if (state !== 'waiting') return state === 'delivered';
+    this.#await(keys, 1);
+    try {
+      // While the loop backs off it keeps its pace: many waiting batches must not hammer a
+      // cloud that is down.
+      if (this.#failures === 0) this.nudge();
+      while (state === 'waiting' && !signal.aborted) {
+        await this.#nextNotice(signal);
+        state = this.#deliveryState(keys);
+      }
+      return state === 'delivered';
+    } finally {
+      this.#await(keys, -1);
     }
-    return state === 'delivered';
+  }
+
+  #await(keys: readonly ResultKey[], change: 1 | -1): void {
+    for (const key of keys) {
+      const id = keyId(key);
+      const count = (this.#awaited.get(id) ?? 0) + change;
+      if (count > 0) this.#awaited.set(id, count);
+      else this.#awaited.delete(id);
+    }
   }
 
   #nextNotice(signal: AbortSignal): Promise<void> {
@@ -115,14 +136,14 @@ export class OutboxSync {
     const { page, youngLeft, full } = this.#eligible();
     let delivered = 0;
     let failed = false;
-    const queue = [...page];
+    const queue = groupByBatch(page);
     const worker = async () => {
-      for (let result = queue.shift(); result && !failed; result = queue.shift()) {
-        if (await this.#deliverOne(result, signal)) delivered += 1;
+      for (let group = queue.shift(); group && !failed; group = queue.shift()) {
+        if (await this.#deliverGroup(group, signal)) delivered += group.length;
         else failed = true;
       }
     };
-    await Promise.all(Array.from({ length: this.#options.concurrency ?? 8 }, worker));
+    await Promise.all(Array.from({ length: this.#options.concurrency ?? 4 }, worker));
     this.#failures = failed ? this.#failures + 1 : 0;
     if (delivered > 0 || failed) {
       logger.info({ delivered, failed, outboxSize: archive.outboxSize() }, 'outbox round');
@@ -132,15 +153,16 @@ export class OutboxSync {
     return { delivered, failed, youngLeft, moreWaiting: full && delivered > 0 };
   }
 
-  async #deliverOne(result: DeviceResult, signal: AbortSignal): Promise<boolean> {
+  async #deliverGroup(results: DeviceResult[], signal: AbortSignal): Promise<boolean> {
     try {
-      await this.#options.delivery.deliver(result, signal);
-      this.#options.archive.markDelivered([result]);
+      await this.#options.delivery.deliver(results, signal);
+      this.#options.archive.markDelivered(results);
       return true;
     } catch (error) {
       if (!signal.aborted) {
-        const { operationId, deviceId } = result;
-        this.#options.logger.warn({ err: error, operationId, deviceId }, 'outbox delivery failed');
+        const first = results[0];
+        const where = { operationId: first?.operationId, batchId: first?.batchId };
+        this.#options.logger.warn({ err: error, ...where }, 'outbox delivery failed');
       }
       return false;
     }
@@ -150,7 +172,7 @@ export class OutboxSync {
   #eligible(): { page: DeviceResult[]; youngLeft: boolean; full: boolean } {
     const before = new Date(Date.now() - this.#graceMs()).toISOString();
     const rows = this.#options.archive.outbox(this.#pageSize()).map((a) => a.result);
-    const page = rows.filter((result) => result.finishedAt <= before);
+    const page = rows.filter((r) => r.finishedAt <= before || this.#awaited.has(keyId(r)));
     return { page, youngLeft: page.length < rows.length, full: rows.length === this.#pageSize() };
   }
 
@@ -177,7 +199,7 @@ export class OutboxSync {
   }
 
   #graceMs(): number {
-    return this.#options.inlineGraceMs ?? 10_000;
+    return this.#options.inlineGraceMs ?? 30_000;
   }
 
   #retryDelayMs(): number {
@@ -200,4 +222,20 @@ export class OutboxSync {
   #notify(): void {
     for (const waiter of [...this.#waiters]) waiter();
   }
+}
+
+/** The results of one batch go together: the cloud stores a batch's results as one item. */
+function groupByBatch(results: readonly DeviceResult[]): DeviceResult[][] {
+  const groups = new Map<string, DeviceResult[]>();
+  for (const result of results) {
+    const key = `${result.operationId}\n${result.batchId}`;
+    const group = groups.get(key);
+    if (group) group.push(result);
+    else groups.set(key, [result]);
+  }
+  return [...groups.values()];
+}
+
+function keyId(key: ResultKey): string {
+  return `${key.operationId}\n${key.deviceId}`;
 }

@@ -1,15 +1,23 @@
 import { setMaxListeners } from 'node:events';
-import { GetQueueUrlCommand, type SQSClient } from '@aws-sdk/client-sqs';
-import { createDocumentClient, createSqsClient } from '../shared/aws.ts';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { GetQueueAttributesCommand, GetQueueUrlCommand, type SQSClient } from '@aws-sdk/client-sqs';
+import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { type CloudTimeouts, createDocumentClient, createSqsClient } from '../shared/aws.ts';
 import type { Logger } from '../shared/logger.ts';
-import { siteQueueName } from '../shared/queues.ts';
+import { QUEUE_SETTINGS, siteQueueName } from '../shared/queues.ts';
+import type { BatchMessage } from '../shared/schemas/batch.ts';
+import type { DeviceResult } from '../shared/schemas/result.ts';
 import { Archive, ArchiveWriter } from './archive/index.ts';
 import { BatchWorker } from './batch-worker.ts';
-import { MetricsWriter, ResultDelivery } from './cloud/index.ts';
+import { MetricsWriter, ResultDelivery, type ResultDeliveryOptions } from './cloud/index.ts';
 import type { ConnectorConfig } from './config.ts';
+import { ConnectorHealth } from './health.ts';
+import { watchCloudClient } from './health-cloud.ts';
+import { type HealthServer, startHealthServer } from './health-server.ts';
 import { Lifecycle } from './lifecycle.ts';
 import { OperationControl } from './operation-control.ts';
-import { Poller } from './poller.ts';
+import { OutboxSync, type ResultSink } from './outbox.ts';
+import { type MessageHandler, Poller } from './poller.ts';
 import { SiteThrottle } from './throttle.ts';
 import type { Transport } from './transport.ts';
 
@@ -17,51 +25,92 @@ export interface ConnectorServiceOptions {
   config: ConnectorConfig;
   transport: Transport;
   logger: Logger;
-  /** Visibility each heartbeat restores; default the queue's setting. */
+  /** Visibility each heartbeat restores; default the queue's VisibilityTimeout attribute. */
   visibilityTimeoutSeconds?: number;
   /** Long-poll wait per receive; default 20 s. */
   waitTimeSeconds?: number;
+  /** First outbox retry after a failed round; it doubles up to syncInterval. Default 1000. */
+  outboxRetryBaseMs?: number;
+  /** Results younger than this are left to in-line delivery by the outbox loop. Default 30 s. */
+  outboxInlineGraceMs?: number;
+}
+
+/** A request into a network that drops packets gives up instead of waiting forever. */
+const CLOUD_TIMEOUTS: CloudTimeouts = { connectionTimeoutMs: 5000, requestTimeoutMs: 35_000 };
+const START_RETRY_MS = { first: 1000, max: 30_000 };
+
+/** The connector's cloud clients and local store for one run. */
+interface Parts {
+  sqs: SQSClient;
+  documents: DynamoDBDocumentClient;
+  archive: Archive;
+  outbox: OutboxSync;
 }
 
 /**
- * One site's connector: polls the site's queue and runs its batches until stopped. `stop`
- * drains (no new device starts, devices in flight finish) and aborts what is left after the
- * config's grace period.
+ * One site's connector: polls the site's queue and runs its batches until stopped, delivers
+ * the outbox in the background (also while the cloud is away), and serves health and metrics.
+ * `stop` drains (no new device starts, devices in flight finish) and aborts what is left after
+ * the config's grace period.
  */
 export class ConnectorService {
   readonly lifecycle: Lifecycle;
   readonly throttle: SiteThrottle;
+  readonly health: ConnectorHealth;
   readonly #options: ConnectorServiceOptions;
   readonly #stop = new AbortController();
   readonly #abort = new AbortController();
   /** Flushes that must finish before the clients close. */
   readonly #closing: (() => Promise<void>)[] = [];
+  #poller: Poller | undefined;
+  #archive: Archive | undefined;
+  #healthServer: HealthServer | undefined;
 
   constructor(options: ConnectorServiceOptions) {
     this.#options = options;
     this.lifecycle = new Lifecycle(options.logger);
     this.throttle = new SiteThrottle(options.config.throttleLimit);
+    this.health = new ConnectorHealth({
+      siteId: options.config.siteId,
+      state: () => this.lifecycle.state,
+      batchesInFlight: () => this.#poller?.batchesInFlight ?? 0,
+      devicesInFlight: () => this.throttle.inFlight,
+      devicesWaiting: () => this.throttle.waiting,
+      outboxSize: () =>
+        this.lifecycle.state === 'stopped' ? 0 : (this.#archive?.outboxSize() ?? 0),
+    });
     // Every waiting device and every request in flight listens on these two signals.
     setMaxListeners(0, this.#stop.signal, this.#abort.signal);
+  }
+
+  /** Where `GET /health` and `GET /metrics` answer, once `run` has started them. */
+  get healthUrl(): string | undefined {
+    return this.#healthServer?.url;
   }
 
   /** Runs until `stop` (or `abort`) and the drain are done; closes the archive and transport. */
   async run(): Promise<void> {
     const { config, transport } = this.#options;
-    const sqs = createSqsClient(cloudEnv(config));
-    const documents = createDocumentClient(cloudEnv(config));
-    const archive = new Archive(config.archivePath);
+    const parts = this.#parts();
+    const background = new AbortController();
+    const outboxDone = parts.outbox.run(AbortSignal.any([background.signal, this.#abort.signal]));
     try {
-      const queueUrl = config.queueUrl ?? (await this.#queueUrl(sqs));
-      const poller = this.#poller(sqs, queueUrl, archive, documents);
+      await this.#startHealthServer();
+      const queueUrl =
+        config.queueUrl ?? (await this.#retryUntilStopped(() => this.#queueUrl(parts.sqs)));
+      if (queueUrl === undefined) return;
+      const poller = await this.#pollerFor(parts, queueUrl);
       if (this.lifecycle.state === 'starting') this.lifecycle.moveTo('running');
       await poller.run({ stop: this.#stop.signal, abort: this.#abort.signal });
     } finally {
+      background.abort();
+      await outboxDone;
       await Promise.all(this.#closing.map((close) => close()));
-      archive.close();
+      await this.#healthServer?.close();
+      parts.archive.close();
       await transport.close();
-      sqs.destroy();
-      documents.destroy();
+      parts.sqs.destroy();
+      parts.documents.destroy();
       if (this.lifecycle.state !== 'draining') this.lifecycle.moveTo('draining');
       this.lifecycle.moveTo('stopped');
     }
@@ -85,20 +134,57 @@ export class ConnectorService {
     this.#abort.abort(new Error('the connector stopped'));
   }
 
-  #poller(
-    sqs: SQSClient,
-    queueUrl: string,
-    archive: Archive,
-    documents: ReturnType<typeof createDocumentClient>,
-  ) {
-    const { config, logger, transport } = this.#options;
-    const control = new OperationControl({ client: documents, prefix: config.prefix, logger });
-    const delivery = new ResultDelivery({
+  #parts(): Parts {
+    const { config, logger } = this.#options;
+    const env = cloudEnv(config);
+    const sqs = createSqsClient(env, CLOUD_TIMEOUTS);
+    const documents = createDocumentClient(env, CLOUD_TIMEOUTS);
+    const archive = new Archive(config.archivePath);
+    this.#archive = archive;
+    const outbox = new OutboxSync({
+      archive,
+      delivery: outboxSink(this.#delivery(documents)),
+      logger,
+      syncIntervalMs: config.syncIntervalSeconds * 1000,
+      retryBaseMs: this.#options.outboxRetryBaseMs,
+      inlineGraceMs: this.#options.outboxInlineGraceMs,
+    });
+    const listener = {
+      // The first answer after an outage starts an outbox round instead of waiting it out.
+      answered: () => {
+        this.health.cloudAnswered();
+        if (outbox.backingOff) outbox.nudge();
+      },
+      unreachable: () => this.health.cloudUnreachable(),
+    };
+    watchCloudClient(sqs, listener);
+    watchCloudClient(documents, listener);
+    return { sqs, documents, archive, outbox };
+  }
+
+  #delivery(documents: DynamoDBDocumentClient): ResultDelivery {
+    const { config, logger } = this.#options;
+    const control = this.#control(documents);
+    return new CountedDelivery(this.health, {
       client: documents,
       prefix: config.prefix,
       logger,
       onProgress: (operationId, progress) => control.observe(operationId, progress),
     });
+  }
+
+  #controlFor: OperationControl | undefined;
+
+  /** One OperationControl per run, shared by the batch worker and the deliveries it observes. */
+  #control(documents: DynamoDBDocumentClient): OperationControl {
+    const { config, logger } = this.#options;
+    this.#controlFor ??= new OperationControl({ client: documents, prefix: config.prefix, logger });
+    return this.#controlFor;
+  }
+
+  async #pollerFor(parts: Parts, queueUrl: string): Promise<Poller> {
+    const { config, logger, transport } = this.#options;
+    const { sqs, documents, archive, outbox } = parts;
     const metrics = new MetricsWriter({ client: documents, prefix: config.prefix, logger });
     this.#closing.push(() => metrics.close());
     const worker = new BatchWorker({
@@ -107,23 +193,72 @@ export class ConnectorService {
       sqs,
       queueUrl,
       archive,
-      writer: new ArchiveWriter(archive),
-      delivery,
-      control,
+      writer: new CountedWriter(this.health, archive),
+      delivery: this.#delivery(documents),
+      control: this.#control(documents),
       transport,
       throttle: this.throttle,
       logger,
       defaultTimeoutSeconds: config.defaultTimeoutSeconds,
-      visibilityTimeoutSeconds: this.#options.visibilityTimeoutSeconds,
+      visibilityTimeoutSeconds: await this.#visibilityTimeoutSeconds(sqs, queueUrl),
+      expiredReason: (batch) => expiredReason(config, batch),
+      outbox,
     });
-    return new Poller({
+    this.#poller = new Poller({
       sqs,
       queueUrl,
-      handler: worker,
+      handler: this.#counted(worker),
       logger,
       maxBatchesInFlight: config.maxBatchesInFlight,
       waitTimeSeconds: this.#options.waitTimeSeconds,
     });
+    return this.#poller;
+  }
+
+  #counted(worker: BatchWorker): MessageHandler {
+    const health = this.health;
+    return {
+      async process(message, signals) {
+        try {
+          const outcome = await worker.process(message, signals);
+          health.batchSettled(outcome);
+          return outcome;
+        } catch (error) {
+          health.batchSettled('failed');
+          throw error;
+        }
+      },
+    };
+  }
+
+  async #startHealthServer(): Promise<void> {
+    const { config, logger } = this.#options;
+    if (config.healthPort === undefined) return;
+    this.#healthServer = await startHealthServer({
+      health: this.health,
+      host: config.healthHost,
+      port: config.healthPort,
+      logger,
+    });
+  }
+
+  /**
+   * Retries a start-up call while the cloud is unreachable (the connector may start during an
+   * outage), with back-off; undefined when the connector is stopped first.
+   */
+  async #retryUntilStopped<T>(call: () => Promise<T>): Promise<T | undefined> {
+    let delayMs = START_RETRY_MS.first;
+    while (!this.#stop.signal.aborted) {
+      try {
+        return await call();
+      } catch (error) {
+        if (this.#stop.signal.aborted) break;
+        this.#options.logger.warn({ err: error, retryInMs: delayMs }, 'start-up call failed');
+        await sleep(delayMs, undefined, { signal: this.#stop.signal }).catch(() => {});
+        delayMs = Math.min(delayMs * 2, START_RETRY_MS.max);
+      }
+    }
+    return undefined;
   }
 
   async #queueUrl(sqs: SQSClient): Promise<string> {
@@ -135,6 +270,85 @@ export class ConnectorService {
     if (!output.QueueUrl) throw new Error(`GetQueueUrl for ${name} returned no queue URL`);
     return output.QueueUrl;
   }
+
+  /** The queue's own VisibilityTimeout, so that heartbeats keep exactly what a receive gave. */
+  async #visibilityTimeoutSeconds(sqs: SQSClient, queueUrl: string): Promise<number> {
+    if (this.#options.visibilityTimeoutSeconds !== undefined) {
+      return this.#options.visibilityTimeoutSeconds;
+    }
+    try {
+      const output = await sqs.send(
+        new GetQueueAttributesCommand({
+          QueueUrl: queueUrl,
+          AttributeNames: ['VisibilityTimeout'],
+        }),
+        { abortSignal: AbortSignal.any([this.#stop.signal, AbortSignal.timeout(10_000)]) },
+      );
+      const seconds = Number(output.Attributes?.VisibilityTimeout);
+      if (Number.isInteger(seconds) && seconds > 0) return seconds;
+    } catch (error) {
+      this.#options.logger.warn({ err: error }, 'queue visibility timeout not read');
+    }
+    return QUEUE_SETTINGS.visibilityTimeoutSeconds;
+  }
+}
+
+/** The outbox's view of the delivery: one batch's results at a time, all or nothing. */
+function outboxSink(delivery: ResultDelivery): ResultSink {
+  return {
+    async deliver(results, signal) {
+      for (const result of results) await delivery.deliver(result, signal);
+    },
+  };
+}
+
+/** Counts failed deliveries for the metrics; the result stays in the outbox either way. */
+class CountedDelivery extends ResultDelivery {
+  readonly #health: ConnectorHealth;
+
+  constructor(health: ConnectorHealth, options: ResultDeliveryOptions) {
+    super(options);
+    this.#health = health;
+  }
+
+  override async deliver(result: DeviceResult, signal?: AbortSignal) {
+    try {
+      return await super.deliver(result, signal);
+    } catch (error) {
+      if (!signal?.aborted) this.#health.deliveryFailed();
+      throw error;
+    }
+  }
+}
+
+/** The archive writer, counting each device's final state for the metrics. */
+class CountedWriter extends ArchiveWriter {
+  readonly #health: ConnectorHealth;
+
+  constructor(health: ConnectorHealth, archive: Archive) {
+    super(archive);
+    this.#health = health;
+  }
+
+  override write(result: DeviceResult): Promise<void> {
+    this.#health.deviceFinished(result);
+    return super.write(result);
+  }
+}
+
+/** Why a batch must not run: only at a site without queued actions, once past its TTL. */
+export function expiredReason(
+  config: Pick<ConnectorConfig, 'queuedActions' | 'batchTtlSeconds'>,
+  batch: Pick<BatchMessage, 'createdAt'>,
+  now: Date = new Date(),
+): string | undefined {
+  if (config.queuedActions) return undefined;
+  const createdMs = Date.parse(batch.createdAt);
+  // An unreadable createdAt cannot prove the batch stale; it runs.
+  if (Number.isNaN(createdMs)) return undefined;
+  const ageSeconds = (now.getTime() - createdMs) / 1000;
+  if (ageSeconds <= config.batchTtlSeconds) return undefined;
+  return `the batch waited ${Math.round(ageSeconds)} s, past its time-to-live of ${config.batchTtlSeconds} s`;
 }
 
 function cloudEnv(config: ConnectorConfig) {
