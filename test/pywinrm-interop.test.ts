@@ -6,7 +6,9 @@ import { FAULT_CODE } from '../shared/wsman.ts';
 import { type Fleet, startFleet } from '../sim/index.ts';
 
 // Debian's python3-winrm is importable only by the system interpreter, not the python3 on PATH.
-const PYTHON = '/usr/bin/python3';
+// WINFLEET_PYWINRM_PYTHON exists only to check that this test fails, never skips, with an
+// interpreter that lacks winrm: `WINFLEET_PYWINRM_PYTHON=python3 npx vitest run THIS_FILE`.
+const PYTHON = process.env.WINFLEET_PYWINRM_PYTHON ?? '/usr/bin/python3';
 const SCRIPT = fileURLToPath(new URL('./pywinrm/interop.py', import.meta.url));
 
 let fleet: Fleet;
@@ -31,6 +33,18 @@ interface CaseResult {
   exitCode?: number;
 }
 
+/** Fails with a clear message when the interpreter cannot import winrm (CI installs it). */
+async function requireWinrm(): Promise<void> {
+  try {
+    await promisify(execFile)(PYTHON, ['-c', 'import winrm']);
+  } catch (error) {
+    throw new Error(
+      `pywinrm is not importable by ${PYTHON}: install python3-winrm (.ci/run does)`,
+      { cause: error },
+    );
+  }
+}
+
 async function runPywinrm(address: string): Promise<Record<string, CaseResult>> {
   const { stdout } = await promisify(execFile)(PYTHON, [SCRIPT, address, 'ops', 'pä$$ word'], {
     timeout: 90_000,
@@ -45,7 +59,8 @@ describe('pywinrm against the simulated fleet', () => {
   }, async () => {
     const address = fleet.devices[0]?.address ?? '';
 
-    // Fails (never skips) when /usr/bin/python3 cannot import winrm: execFile rejects.
+    // Fails (never skips) when the interpreter cannot import winrm.
+    await requireWinrm();
     const results = await runPywinrm(address);
 
     for (const [name, result] of Object.entries(results)) {
