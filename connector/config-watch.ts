@@ -89,3 +89,17 @@ function warnAboutRestart(logger: Logger, changed: readonly string[]): void {
   const needRestart = changed.filter((key) => !live.includes(key));
   if (needRestart.length > 0) logger.warn({ keys: needRestart }, 'config change needs a restart');
 }
+
+/** Applies the config's throttle settings now and again each time the file changes. */
+export function startLiveConfig(options: {
+  file: string;
+  current: ConnectorConfig;
+  throttle: SiteThrottle;
+  logger: Logger;
+}): ConfigWatch {
+  applyLiveConfig(options.throttle, options.current);
+  return watchConnectorConfig({
+    ...options,
+    onChange: (next) => applyLiveConfig(options.throttle, next),
+  });
+}

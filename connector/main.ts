@@ -2,7 +2,9 @@ import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { z } from 'zod';
 import { createLogger, type Logger } from '../shared/logger.ts';
+import { startArchiveMaintenance } from './archive/index.ts';
 import { type ConnectorConfig, loadConnectorConfig } from './config.ts';
+import { startLiveConfig } from './config-watch.ts';
 import { ConnectorService } from './service.ts';
 import { createTransport } from './transports.ts';
 
@@ -24,9 +26,19 @@ async function main(): Promise<Logger> {
   // The first signal drains; a second one abandons the devices still in flight.
   process.on('SIGTERM', () => service.stop());
   process.on('SIGINT', () => service.stop());
+  // Live config reload (throttle limit, ramp-up, jitter) and archive retention and vacuum.
+  const live = startLiveConfig({
+    file: flags.config,
+    current: config,
+    throttle: service.throttle,
+    logger,
+  });
+  const upkeep = startArchiveMaintenance(config, logger);
   try {
     await service.run();
   } finally {
+    live.close();
+    await upkeep.stop();
     removePidFile(config);
   }
   return logger;

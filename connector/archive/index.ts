@@ -3,6 +3,8 @@ export {
   ArchiveMaintenance,
   type ArchiveMaintenanceOptions,
   type MaintenanceReport,
+  type RunningMaintenance,
+  startArchiveMaintenance,
 } from './maintenance.ts';
 export { buildQuery, queryArchive, type ResultQuery } from './query.ts';
 export type { ArchivedResult } from './rows.ts';

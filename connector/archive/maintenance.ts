@@ -1,6 +1,6 @@
 import { setImmediate as yieldToEventLoop } from 'node:timers/promises';
 import type { Logger } from '../../shared/logger.ts';
-import type { Archive } from './archive.ts';
+import { Archive } from './archive.ts';
 
 export interface ArchiveMaintenanceOptions {
   logger: Logger;
@@ -104,4 +104,32 @@ export class ArchiveMaintenance {
     this.#logger.info({ ...report, before: before.toISOString() }, 'archive maintenance done');
     return report;
   }
+}
+
+/** A running maintenance schedule on its own connection to the archive. */
+export interface RunningMaintenance {
+  stop(): Promise<void>;
+}
+
+/**
+ * Opens a second connection to the site's archive and runs maintenance on it every hour.
+ * Its own connection keeps it out of the service's way: both live on one thread, so their
+ * transactions take turns and never wait on each other's lock.
+ */
+export function startArchiveMaintenance(
+  site: { archivePath: string; archiveRetentionDays: number },
+  logger: Logger,
+): RunningMaintenance {
+  const archive = new Archive(site.archivePath);
+  const maintenance = new ArchiveMaintenance(archive, {
+    logger,
+    retentionDays: site.archiveRetentionDays,
+  });
+  maintenance.start();
+  return {
+    async stop() {
+      await maintenance.stop();
+      archive.close();
+    },
+  };
 }
