@@ -154,4 +154,18 @@ describe('ArchiveMaintenance', () => {
 
     expect(passes).toBe(after);
   });
+
+  it('converts an archive made without incremental vacuum when it opens', () => {
+    archive.close();
+    const legacy = path.join(dir, 'legacy.db');
+    const db = new Database(legacy);
+    db.exec('CREATE TABLE t (x)');
+    db.close();
+
+    archive = new Archive(legacy);
+
+    const check = new Database(legacy, { readonly: true });
+    expect(check.pragma('auto_vacuum', { simple: true })).toBe(2);
+    check.close();
+  });
 });
