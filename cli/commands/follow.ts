@@ -5,6 +5,8 @@ import { watchOperation } from '../watch.ts';
 
 /** Exit code when an operation ends in any status but Success. */
 export const EXIT_NOT_SUCCESS = 2;
+/** Exit code after Ctrl-C while watching (128 + SIGINT), as shells report it. */
+const EXIT_INTERRUPTED = 130;
 
 /**
  * Shows an operation's progress per site on stderr until it ends, then prints the per-site
@@ -20,11 +22,17 @@ export async function followOperation(
   const stop = () => controller.abort();
   process.once('SIGINT', stop);
   try {
-    const { operation, results } = await watchOperation(api, operationId, {
+    const watched = await watchOperation(api, operationId, {
       progress: createProgressDisplay(process.stderr),
       pollMs: options.pollMs,
       signal: controller.signal,
+    }).catch((error: unknown) => {
+      if (!controller.signal.aborted) throw error;
+      process.stderr.write(`stopped watching; ${operationId} goes on (winfleet ops watch)\n`);
+      process.exitCode = EXIT_INTERRUPTED;
     });
+    if (!watched) return;
+    const { operation, results } = watched;
     const summary = formatSummary(operation, summarizeBySite(operation, results));
     process.stdout.write(options.json ? `${JSON.stringify(operation)}\n` : `${summary}\n`);
     if (operation.status !== 'Success') process.exitCode = EXIT_NOT_SUCCESS;

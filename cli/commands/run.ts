@@ -77,9 +77,9 @@ export function registerRunCommand(program: Command): void {
         process.stdout.write(`${JSON.stringify(accepted)}\n`);
         return;
       }
-      process.stdout.write(
-        `operation ${accepted.operationId} started: ${accepted.total} devices\n`,
-      );
+      // With --json, stdout carries only the final operation.
+      const out = flags.json ? process.stderr : process.stdout;
+      out.write(`operation ${accepted.operationId} started: ${accepted.total} devices\n`);
       if (flags.watch) {
         await followOperation(api, accepted.operationId, {
           json: flags.json,
