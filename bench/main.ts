@@ -139,9 +139,10 @@ function printSite(site: SiteBenchFigures): void {
 
 function formatArchive(archive: ArchiveFigures): string {
   return archive.cases
-    .map(
-      (c) => `   ${c.name.padEnd(48)} ${Math.round(c.rowsPerSecond).toLocaleString('en')} rows/s`,
-    )
+    .map((c) => {
+      const cpu = c.rowsPerCpuSecond ? ` (per CPU second: ${rate(c.rowsPerCpuSecond)})` : '';
+      return `   ${c.name.padEnd(48)} ${rate(c.rowsPerSecond)} rows/s${cpu}`;
+    })
     .join('\n');
 }
 
@@ -234,6 +235,10 @@ function writeResults(results: object, save: boolean): void {
   writeFileSync(join(RESULTS_DIR, 'latest.json'), text);
   if (save) writeFileSync(join(RESULTS_DIR, `${new Date().toISOString().slice(0, 10)}.json`), text);
   print(`\nwritten to ${join(RESULTS_DIR, 'latest.json')}${save ? ' and a dated copy' : ''}`);
+}
+
+function rate(rowsPerSecond: number): string {
+  return Math.round(rowsPerSecond).toLocaleString('en');
 }
 
 function range(values: number[]): string {
