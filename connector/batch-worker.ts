@@ -1,9 +1,4 @@
-import {
-  ChangeMessageVisibilityCommand,
-  DeleteMessageCommand,
-  type Message,
-  type SQSClient,
-} from '@aws-sdk/client-sqs';
+import { ChangeMessageVisibilityCommand, type Message, type SQSClient } from '@aws-sdk/client-sqs';
 import type { Logger } from '../shared/logger.ts';
 import { QUEUE_SETTINGS } from '../shared/queues.ts';
 import type { BatchMessage } from '../shared/schemas/batch.ts';
@@ -11,9 +6,11 @@ import type { DeviceTarget } from '../shared/schemas/device.ts';
 import type { DeviceResult } from '../shared/schemas/result.ts';
 import type { Archive, ArchiveWriter, ResultKey } from './archive/index.ts';
 import { parseBatchMessage } from './batch-message.ts';
+import { BatchResults } from './batch-results.ts';
 import { cachedResult } from './cache.ts';
 import type { MetricsWriter, ResultDelivery } from './cloud/index.ts';
 import { startHeartbeat } from './heartbeat.ts';
+import { MessageDeleter } from './message-deleter.ts';
 import type { OperationControl } from './operation-control.ts';
 import { operationScript } from './operation-script.ts';
 import { type DeviceJob, runOnDevice } from './runner.ts';
@@ -38,6 +35,11 @@ export interface BatchWorkerOptions {
   control?: OperationControl;
   /** Visibility each heartbeat restores. Default: the queue's visibility timeout. */
   visibilityTimeoutSeconds?: number;
+  /**
+   * While a batch runs its results are delivered this often, in one write; the rest when it
+   * ends. Default 10,000.
+   */
+  progressIntervalMs?: number;
   // Offline and lifecycle hooks (issue 6), all optional; see connector/outbox.ts.
   /** Why a batch must not run any more (past its time-to-live); its devices end Expired. */
   expiredReason?: (batch: BatchMessage) => string | undefined;
@@ -62,14 +64,17 @@ type JobOrProblem = DeviceJob | { problem: string };
 
 /**
  * Runs one SQS message's batch: skips devices that already have a final result, runs the rest
- * under the site's throttle, archives and delivers each result, and deletes the message only
- * when every device's result is in the archive and accepted by DynamoDB.
+ * under the site's throttle, archives each result, delivers the batch's results together
+ * (periodically while it runs, and at its end), and deletes the message only when every
+ * device's result is in the archive and accepted by DynamoDB.
  */
 export class BatchWorker {
   readonly #options: BatchWorkerOptions;
+  readonly #deleter: MessageDeleter;
 
   constructor(options: BatchWorkerOptions) {
     this.#options = options;
+    this.#deleter = new MessageDeleter(options);
   }
 
   async process(message: Message, signals: BatchSignals): Promise<BatchOutcome> {
@@ -92,8 +97,16 @@ export class BatchWorker {
       logger: log,
     });
     const untrack = this.#options.control?.track(batch);
+    const results = new BatchResults({
+      ...this.#options,
+      batch,
+      logger: log,
+      signal: signals.abort,
+      progressIntervalMs: this.#options.progressIntervalMs ?? 10_000,
+    });
     try {
-      await this.#runBatch(batch, log, signals);
+      await this.#runBatch(batch, results, log, signals);
+      await results.finish();
       return await this.#settle(batch, message, log, signals);
     } finally {
       untrack?.();
@@ -101,7 +114,12 @@ export class BatchWorker {
     }
   }
 
-  async #runBatch(batch: BatchMessage, log: Logger, signals: BatchSignals): Promise<void> {
+  async #runBatch(
+    batch: BatchMessage,
+    results: BatchResults,
+    log: Logger,
+    signals: BatchSignals,
+  ): Promise<void> {
     const { archive } = this.#options;
     const deviceIds = batch.devices.map((d) => d.deviceId);
     const archived = archive.finalResultsFor(batch.operationId, deviceIds);
@@ -111,11 +129,11 @@ export class BatchWorker {
     log.info({ devices: toRun.length, skipped: done.size }, 'batch started');
 
     archive.recordOperation(batch.operationId, batch.type, batch.createdAt);
+    if (undelivered.length > 0) results.add(...undelivered);
     const job = this.#job(batch);
-    await Promise.allSettled([
-      ...undelivered.map((result) => this.#deliver(result, log, signals.abort)),
-      ...toRun.map((device) => this.#runDevice(device, batch, job, log, signals)),
-    ]);
+    await Promise.allSettled(
+      toRun.map((device) => this.#runDevice(device, { batch, job, results }, log, signals)),
+    );
   }
 
   #job(batch: BatchMessage): JobOrProblem {
@@ -131,18 +149,16 @@ export class BatchWorker {
 
   async #runDevice(
     device: DeviceTarget,
-    batch: BatchMessage,
-    job: JobOrProblem,
+    run: { batch: BatchMessage; job: JobOrProblem; results: BatchResults },
     batchLog: Logger,
     signals: BatchSignals,
   ): Promise<void> {
     const log = batchLog.child({ deviceId: device.deviceId });
     try {
-      const result = await this.#resultFor(device, batch, job, signals);
+      const result = await this.#resultFor(device, run.batch, run.job, signals);
       logResult(log, result);
       await this.#options.writer.write(result);
-      if (batch.type === 'status') this.#options.metrics?.add(result);
-      await this.#deliver(result, log, signals.abort);
+      run.results.add(result);
     } catch (error) {
       if (signals.stop.aborted || signals.abort.aborted) return;
       log.error({ err: error }, 'device left without a final result');
@@ -180,17 +196,6 @@ export class BatchWorker {
     }
   }
 
-  /** Delivers a result to DynamoDB; on failure it stays in the outbox (not delivered). */
-  async #deliver(result: DeviceResult, log: Logger, signal: AbortSignal): Promise<void> {
-    const { delivery, archive } = this.#options;
-    try {
-      await delivery.deliver(result, signal);
-      archive.markDelivered([result]);
-    } catch (error) {
-      if (!signal.aborted) log.warn({ err: error }, 'result kept in the outbox');
-    }
-  }
-
   /** Deletes the message when every device's result is durable; else leaves it to return. */
   async #settle(
     batch: BatchMessage,
@@ -215,16 +220,9 @@ export class BatchWorker {
   }
 
   async #deleteMessage(message: Message, log: Logger): Promise<boolean> {
-    const { sqs, queueUrl } = this.#options;
-    try {
-      await sqs.send(
-        new DeleteMessageCommand({ QueueUrl: queueUrl, ReceiptHandle: message.ReceiptHandle }),
-      );
-      return true;
-    } catch (error) {
-      log.warn({ err: error }, 'batch message not deleted');
-      return false;
-    }
+    const deleted = await this.#deleter.delete(message.ReceiptHandle ?? '');
+    if (!deleted) log.warn('batch message not deleted');
+    return deleted;
   }
 
   async #releaseMessage(message: Message, log: Logger): Promise<void> {

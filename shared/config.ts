@@ -13,6 +13,11 @@ export const CloudEnv = z.object({
   AWS_REGION: z.string().default('us-east-1'),
   WINFLEET_DYNAMODB_ENDPOINT: z.url().optional(),
   WINFLEET_SQS_ENDPOINT: z.url().optional(),
+  /**
+   * The Lambda function that dispatches operations, invoked asynchronously by the create route
+   * and the sweep. Unset (locally): the dispatch runs in the background of the same process.
+   */
+  WINFLEET_DISPATCH_FUNCTION: z.string().min(1).optional(),
 });
 export type CloudEnv = z.infer<typeof CloudEnv>;
 

@@ -1,10 +1,13 @@
 /**
  * How the shared model is stored in DynamoDB: item shapes beyond the zod schemas themselves.
  * - operations: `Operation` + `listKey` (constant, for the newest-first index) + `expiresAt`.
- *   `counts` starts as an empty map and `done` at 0; a connector adds 1 to `counts.<state>`
- *   and to `done` for each device result it writes for the first time.
- * - results: `DeviceResult` + `expiresAt`; written with a condition that it does not exist.
- * - devices: `Device` + optional `lastStatus`, `lastSeenAt`.
+ *   `counts` and `done` stay empty while the operation runs: its progress is the sum over its
+ *   batch items in the results table, read by `GET /operations/{id}`. When the last result
+ *   arrives the connector that delivered it records the final counts and status here.
+ * - results: one item per batch, per large output and per dispatch (shared/result-batches.ts).
+ * - devices: `Device` + optional `lastStatus`, `lastSeenAt`, written by a connector only when
+ *   the device's state changed (a `Cached` answer never changes it): `lastSeenAt` is the time
+ *   of the result that changed it.
  * - sites: `Site` + connector health (`connectorLastSeenAt`, `connectorVersion`).
  */
 export const OPERATION_LIST_KEY = 'operation';

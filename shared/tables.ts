@@ -26,10 +26,11 @@ export const TABLES = {
     indexes: [{ indexName: 'byCreatedAt', partitionKey: 'listKey', sortKey: 'createdAt' }],
     ttlAttribute: 'expiresAt',
   },
+  // Per-batch result items, per-device detail items and dispatch records: shared/result-batches.ts.
   results: {
     name: 'results',
     partitionKey: 'operationId',
-    sortKey: 'deviceId',
+    sortKey: 'itemKey',
     indexes: [],
     ttlAttribute: 'expiresAt',
   },

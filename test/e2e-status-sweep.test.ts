@@ -2,15 +2,15 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { DynamoDBDocumentClient, paginateQuery } from '@aws-sdk/lib-dynamodb';
+import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ApiClient } from '../cli/api-client.ts';
 import { type LocalStack, startLocalStack } from '../local/stack.ts';
 import { waitForOperation } from '../local/wait.ts';
 import { createLogger } from '../shared/logger.ts';
+import { readResultBatches } from '../shared/result-batch-store.ts';
 import { StatusOutput } from '../shared/scripts/status.ts';
-import { tableName } from '../shared/tables.ts';
 
 const SITES = 3;
 const DEVICES_PER_SITE = 20;
@@ -70,6 +70,7 @@ describe('a status operation end to end', () => {
     }
   }, 120_000);
 
+  /** The device ids held by the operation's batch items in DynamoDB, read past the API. */
   async function storedResults(operationId: string): Promise<string[]> {
     const doc = DynamoDBDocumentClient.from(
       new DynamoDBClient({
@@ -78,19 +79,9 @@ describe('a status operation end to end', () => {
         credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
       }),
     );
-    const ids: string[] = [];
-    const pages = paginateQuery(
-      { client: doc },
-      {
-        TableName: tableName('winfleet-', 'results'),
-        KeyConditionExpression: 'operationId = :id',
-        ExpressionAttributeValues: { ':id': operationId },
-      },
-    );
-    for await (const page of pages) {
-      for (const item of page.Items ?? []) ids.push(String(item.deviceId));
-    }
-    return ids;
+    const batches = await readResultBatches(doc, 'winfleet-', operationId);
+    doc.destroy();
+    return batches.flatMap((batch) => batch.entries.map((entry) => entry.d));
   }
 });
 

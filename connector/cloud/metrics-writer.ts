@@ -1,99 +1,121 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import {
-  BatchWriteCommand,
-  type BatchWriteCommandInput,
-  type DynamoDBDocumentClient,
-} from '@aws-sdk/lib-dynamodb';
+import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
+import { type DynamoDBDocumentClient, PutCommand } from '@aws-sdk/lib-dynamodb';
 import { expiresAtSeconds } from '../../shared/items.ts';
 import type { Logger } from '../../shared/logger.ts';
-import type { DeviceResult } from '../../shared/schemas/result.ts';
+import {
+  encodePoints,
+  type MetricPoint,
+  metricBatchTimestamp,
+  siteMetricsKey,
+} from '../../shared/metric-batches.ts';
+import type { CompactResult } from '../../shared/result-batches.ts';
 import { StatusOutput } from '../../shared/scripts/index.ts';
 import { tableName } from '../../shared/tables.ts';
 
 /** How long metric points are kept, in days. */
 export const METRICS_RETENTION_DAYS = 30;
 
-/** DynamoDB's limit of items in one BatchWriteItem. */
-const MAX_BATCH_ITEMS = 25;
-
 export interface MetricsWriterOptions {
   client: DynamoDBDocumentClient;
   prefix: string;
   logger: Logger;
-  /** How long a point may wait for others before a partial batch is written. Default 1000. */
-  flushIntervalMs?: number;
-  /** Attempts per batch while DynamoDB leaves items unprocessed. Default 5. */
+  /** Attempts per item while DynamoDB fails. Default 5. */
   maxAttempts?: number;
 }
 
-type WriteRequests = NonNullable<BatchWriteCommandInput['RequestItems']>[string];
+/** The batch whose results a metrics item samples, as its result item stores it. */
+export interface MetricBatch {
+  operationId: string;
+  batchId: string;
+  siteId: string;
+  /** The batch result item's base time: every entry's times count from it. */
+  baseTime: string;
+  entries: readonly CompactResult[];
+}
 
 /**
- * Writes each status result's CPU, memory, disk and uptime to the metrics table, 25 points per
- * BatchWriteItem; unprocessed items are retried with back-off. Metrics are best effort: a
- * batch that still fails is logged and dropped (the archive keeps every status output).
+ * Writes the CPU, memory, disk and uptime of a batch's successful status results as ONE item
+ * of the metrics table (shared/metric-batches.ts), not one per device. A later write of the
+ * same batch with more points replaces it; one with fewer is refused by its condition. Metrics
+ * are best effort: a write that still fails is logged and dropped (the archive keeps every
+ * status output).
  */
 export class MetricsWriter {
   readonly #options: MetricsWriterOptions;
-  #pending: WriteRequests = [];
-  #timer: NodeJS.Timeout | undefined;
   readonly #writes = new Set<Promise<void>>();
 
   constructor(options: MetricsWriterOptions) {
     this.#options = options;
   }
 
-  /** Queues the metric point of a successful status result; other results are ignored. */
-  add(result: DeviceResult): void {
-    const output = StatusOutput.safeParse(result.output);
-    if (result.status !== 'Success' || !output.success) return;
-    const { deviceId, siteId, operationId, finishedAt } = result;
-    const { computerName: _name, osVersion: _os, ...values } = output.data;
-    const item = { deviceId, timestamp: finishedAt, siteId, operationId, ...values };
-    this.#pending.push({
-      PutRequest: { Item: { ...item, expiresAt: expiresAtSeconds(METRICS_RETENTION_DAYS) } },
-    });
-    if (this.#pending.length >= MAX_BATCH_ITEMS) this.flush();
-    else this.#timer ??= setTimeout(() => this.flush(), this.#options.flushIntervalMs ?? 1000);
+  /** Starts writing the batch's points, if it has any; `close` waits for it. */
+  write(batch: MetricBatch): void {
+    const points = statusPoints(batch);
+    if (points.length === 0) return;
+    const write = this.#write(batch, points);
+    this.#writes.add(write);
+    void write.finally(() => this.#writes.delete(write));
   }
 
-  /** Starts writing every queued point now. */
-  flush(): void {
-    clearTimeout(this.#timer);
-    this.#timer = undefined;
-    while (this.#pending.length > 0) {
-      const write = this.#write(this.#pending.splice(0, MAX_BATCH_ITEMS));
-      this.#writes.add(write);
-      void write.finally(() => this.#writes.delete(write));
-    }
-  }
-
-  /** Writes what is queued and waits for every write in progress. */
+  /** Waits for every write in progress. */
   async close(): Promise<void> {
-    this.flush();
     await Promise.all(this.#writes);
   }
 
-  async #write(requests: WriteRequests): Promise<void> {
+  async #write(batch: MetricBatch, points: MetricPoint[]): Promise<void> {
     const { client, prefix, logger } = this.#options;
-    const table = tableName(prefix, 'metrics');
-    let left = requests;
     const maxAttempts = this.#options.maxAttempts ?? 5;
-    for (let attempt = 1; left.length > 0; attempt += 1) {
+    for (let attempt = 1; ; attempt += 1) {
       try {
-        const out = await client.send(new BatchWriteCommand({ RequestItems: { [table]: left } }));
-        left = out.UnprocessedItems?.[table] ?? [];
+        await client.send(new PutCommand(metricsPut(tableName(prefix, 'metrics'), batch, points)));
+        return;
       } catch (error) {
+        if (error instanceof ConditionalCheckFailedException) return;
         if (attempt >= maxAttempts) {
-          logger.warn({ err: error, points: left.length }, 'metric points dropped');
+          logger.warn({ err: error, points: points.length }, 'metric points dropped');
           return;
         }
       }
-      if (left.length > 0 && attempt >= maxAttempts) {
-        logger.warn({ points: left.length }, 'metric points dropped');
-        return;
-      }
-      if (left.length > 0) await sleep(100 * 2 ** attempt);
+      await sleep(100 * 2 ** attempt);
     }
   }
+}
+
+function metricsPut(table: string, batch: MetricBatch, points: readonly MetricPoint[]) {
+  const baseMs = Date.parse(batch.baseTime);
+  return {
+    TableName: table,
+    Item: {
+      deviceId: siteMetricsKey(batch.siteId),
+      timestamp: metricBatchTimestamp(batch.baseTime, batch.operationId, batch.batchId),
+      siteId: batch.siteId,
+      operationId: batch.operationId,
+      baseTime: batch.baseTime,
+      pointCount: points.length,
+      points: encodePoints(points, baseMs),
+      expiresAt: expiresAtSeconds(METRICS_RETENTION_DAYS),
+    },
+    // A slower writer of the same batch with fewer points must not replace more.
+    ConditionExpression: 'attribute_not_exists(#ts) OR pointCount < :n',
+    ExpressionAttributeNames: { '#ts': 'timestamp' },
+    ExpressionAttributeValues: { ':n': points.length },
+  };
+}
+
+/** The points of a batch's successful status results. */
+export function statusPoints(batch: MetricBatch): MetricPoint[] {
+  const baseMs = Date.parse(batch.baseTime);
+  const points: MetricPoint[] = [];
+  for (const entry of batch.entries) {
+    const output = StatusOutput.safeParse(entry.o);
+    if (entry.s !== 'Success' || !output.success) continue;
+    const { computerName: _name, osVersion: _os, ...values } = output.data;
+    points.push({
+      deviceId: entry.d,
+      timestamp: new Date(baseMs + entry.f).toISOString(),
+      ...values,
+    });
+  }
+  return points;
 }

@@ -1,52 +1,71 @@
-import { setTimeout as sleep } from 'node:timers/promises';
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
-import {
-  DeleteCommand,
-  type DynamoDBDocumentClient,
-  PutCommand,
-  UpdateCommand,
-} from '@aws-sdk/lib-dynamodb';
+import { type DynamoDBDocumentClient, GetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { z } from 'zod';
-import {
-  expiresAtSeconds,
-  MAX_STORED_OUTPUT_CHARS,
-  RESULT_RETENTION_DAYS,
-} from '../../shared/items.ts';
 import type { Logger } from '../../shared/logger.ts';
 import { decideOperationStatus } from '../../shared/operation-outcome.ts';
-import type { DeviceResult } from '../../shared/schemas/result.ts';
+import {
+  putResultBatch,
+  type ResultBatchRef,
+  type ResultBatchWrite,
+  readBatchProgress,
+} from '../../shared/result-batch-store.ts';
+import type { DeviceResult, DeviceState } from '../../shared/schemas/result.ts';
 import { tableName } from '../../shared/tables.ts';
 import { DeliveryError } from '../errors.ts';
 
-/** `delivered` when this call wrote the result, `duplicate` when it was already there. */
+/** `delivered` when this call added the result, `duplicate` when it was already there. */
 export type DeliveryOutcome = 'delivered' | 'duplicate';
 
 export interface ResultDeliveryOptions {
   client: DynamoDBDocumentClient;
   prefix: string;
   logger: Logger;
-  /** Called with the operation's counts and status after each result this delivery counted. */
+  /** Called with the operation's counts and status after each delivery that added results. */
   onProgress?: (operationId: string, progress: OperationProgress) => void;
 }
 
-/** What the operation's counter update returns, read back with zod. */
+/** An operation's counts and status after a delivery, read back with zod. */
 export const OperationProgress = z.object({
   status: z.string(),
   total: z.number(),
   done: z.number(),
   counts: z.record(z.string(), z.number()),
 });
-
-/** Back-off while waiting for an operation the control plane has not recorded yet. */
-const OPERATION_WAIT_MS = [100, 250, 500, 1000, 2000];
-
 export type OperationProgress = z.infer<typeof OperationProgress>;
+
+export interface DeliverResultsOptions {
+  signal?: AbortSignal;
+  /**
+   * Each device's state as the control plane last recorded it (the batch message carries it):
+   * a device whose new state equals it is not written. A device missing here is written on
+   * the condition that its state changed (which costs a write unit either way).
+   */
+  previousStatus?: ReadonlyMap<string, DeviceState | undefined>;
+}
+
+/** What one batch's delivery did; the batch item's content for the metrics writer. */
+export interface DeliveredBatch extends ResultBatchWrite {
+  ref: ResultBatchRef;
+}
+
+export interface ResultsDeliveryOutcome {
+  /** Results added to their batch items by this call. */
+  delivered: number;
+  /** Results their batch items already held. */
+  duplicate: number;
+  batches: DeliveredBatch[];
+}
 
 const OPEN_STATUSES = ['Pending', 'InProgress'];
 
+const StoredOperation = z.object({ status: z.string(), total: z.number() });
+
 /**
- * Delivers device results to DynamoDB exactly once per operation's device: the result item is
- * written only if absent, and the operation's counters move only when that write succeeded.
+ * Delivers device results to DynamoDB so that each device of an operation is counted exactly
+ * once: the results of one batch go into that batch's single item (shared/result-batches.ts),
+ * merged with what it holds. The operation's progress is the sum over its batch items, so
+ * there is no counter to lose between two writes. After a delivery the operation's progress
+ * is read back; the delivery that completes it records the final status and counts.
  */
 export class ResultDelivery {
   readonly #client: DynamoDBDocumentClient;
@@ -61,131 +80,133 @@ export class ResultDelivery {
     this.#onProgress = options.onProgress;
   }
 
-  /** Writes one result and counts it; throws DeliveryError when DynamoDB did not accept it. */
+  /**
+   * Delivers one result. Each call rewrites its whole batch item: prefer `deliverResults` with
+   * every result of a batch at once.
+   */
   async deliver(result: DeviceResult, signal?: AbortSignal): Promise<DeliveryOutcome> {
-    try {
-      if (!(await this.#putResult(result, signal))) return 'duplicate';
-      // Known gap: a crash between the put and this update loses one count (no transactions).
-      const progress = await this.#countResultOnceRecorded(result, signal);
-      await this.#settleOperation(result.operationId, progress, signal);
-      this.#onProgress?.(result.operationId, progress);
-    } catch (error) {
-      throw new DeliveryError(
-        'DynamoDB did not accept the result',
-        result.operationId,
-        result.deviceId,
-        {
-          cause: error,
-        },
-      );
-    }
-    await this.#touchDevice(result, signal);
-    return 'delivered';
-  }
-
-  async #putResult(result: DeviceResult, signal?: AbortSignal): Promise<boolean> {
-    const item = {
-      ...result,
-      stdout: truncate(result.stdout),
-      stderr: truncate(result.stderr),
-      expiresAt: expiresAtSeconds(RESULT_RETENTION_DAYS),
-    };
-    try {
-      await this.#client.send(
-        new PutCommand({
-          TableName: tableName(this.#prefix, 'results'),
-          Item: item,
-          ConditionExpression: 'attribute_not_exists(deviceId)',
-        }),
-        { abortSignal: signal },
-      );
-      return true;
-    } catch (error) {
-      if (error instanceof ConditionalCheckFailedException) return false;
-      throw error;
-    }
+    const outcome = await this.deliverResults([result], { signal });
+    return outcome.delivered > 0 ? 'delivered' : 'duplicate';
   }
 
   /**
-   * The control plane may record the operation just after sending its batches, so a missing
-   * operation is waited for briefly; if it never appears the result is withdrawn so that a
-   * later delivery counts it.
+   * Delivers results of any operations and batches, one batch item write per batch. Repeating
+   * it, or delivering a subset or a superset of what was delivered before, never counts a
+   * device twice. Throws DeliveryError when DynamoDB did not accept a batch.
    */
-  async #countResultOnceRecorded(result: DeviceResult, signal?: AbortSignal) {
-    for (const delayMs of OPERATION_WAIT_MS) {
-      try {
-        return await this.#countResult(result, signal);
-      } catch (error) {
-        if (!(error instanceof ConditionalCheckFailedException)) throw error;
-      }
-      await sleep(delayMs, undefined, { signal });
+  async deliverResults(
+    results: readonly DeviceResult[],
+    options: DeliverResultsOptions = {},
+  ): Promise<ResultsDeliveryOutcome> {
+    const outcome: ResultsDeliveryOutcome = { delivered: 0, duplicate: 0, batches: [] };
+    const touched = new Set<string>();
+    for (const [ref, batchResults] of groupByBatch(results)) {
+      const write = await this.#putBatch(ref, batchResults, options.signal);
+      outcome.delivered += write.addedDeviceIds.length;
+      outcome.duplicate += batchResults.length - write.addedDeviceIds.length;
+      outcome.batches.push({ ...write, ref });
+      if (write.outcome === 'written') touched.add(ref.operationId);
+      await this.#touchDevices(batchResults, write.addedDeviceIds, options);
     }
-    await this.#client.send(
-      new DeleteCommand({
-        TableName: tableName(this.#prefix, 'results'),
-        Key: { operationId: result.operationId, deviceId: result.deviceId },
-      }),
-      { abortSignal: signal },
-    );
-    throw new Error(`operation ${result.operationId} is not recorded in DynamoDB`);
+    for (const operationId of touched) await this.#progress(operationId, options.signal);
+    return outcome;
   }
 
-  async #countResult(result: DeviceResult, signal?: AbortSignal) {
-    const output = await this.#client.send(
-      new UpdateCommand({
+  async #putBatch(ref: ResultBatchRef, results: DeviceResult[], signal?: AbortSignal) {
+    try {
+      return await putResultBatch(this.#client, this.#prefix, ref, results, signal);
+    } catch (error) {
+      const first = results[0]?.deviceId ?? '';
+      throw new DeliveryError('DynamoDB did not accept the batch', ref.operationId, first, {
+        cause: error,
+      });
+    }
+  }
+
+  /** Reads the operation's progress; records its outcome once every device has a result. */
+  async #progress(operationId: string, signal?: AbortSignal): Promise<void> {
+    try {
+      const operation = await this.#readOperation(operationId, signal);
+      if (!operation) return;
+      const counted = await readBatchProgress(this.#client, this.#prefix, operationId, { signal });
+      const progress = { ...operation, done: counted.done, counts: counted.counts };
+      if (counted.done >= operation.total) await this.#settle(operationId, progress, signal);
+      this.#onProgress?.(operationId, progress);
+    } catch (error) {
+      // The results are stored; GET /operations/{id} derives the same progress itself.
+      if (!signal?.aborted) this.#logger.warn({ err: error, operationId }, 'progress not read');
+    }
+  }
+
+  async #readOperation(operationId: string, signal?: AbortSignal) {
+    const out = await this.#client.send(
+      new GetCommand({
         TableName: tableName(this.#prefix, 'operations'),
-        Key: { operationId: result.operationId },
-        UpdateExpression: 'ADD counts.#state :one, done :one SET updatedAt = :now',
-        ConditionExpression: 'attribute_exists(operationId)',
-        ExpressionAttributeNames: { '#state': result.status },
-        ExpressionAttributeValues: { ':one': 1, ':now': new Date().toISOString() },
-        ReturnValues: 'ALL_NEW',
+        Key: { operationId },
+        ProjectionExpression: '#status, #total',
+        ExpressionAttributeNames: { '#status': 'status', '#total': 'total' },
+        ConsistentRead: true,
       }),
       { abortSignal: signal },
     );
-    return OperationProgress.parse(output.Attributes);
+    return out.Item ? StoredOperation.parse(out.Item) : undefined;
   }
 
-  /** Moves the operation to InProgress on its first result, to its outcome on its last. */
-  async #settleOperation(
-    operationId: string,
-    progress: OperationProgress,
-    signal?: AbortSignal,
-  ): Promise<void> {
+  /** Records the final status and counts, unless the operation already ended (cancel). */
+  async #settle(operationId: string, progress: OperationProgress, signal?: AbortSignal) {
+    if (!OPEN_STATUSES.includes(progress.status)) return;
     const status = decideOperationStatus(progress.counts, progress.total);
-    if (status === progress.status || !OPEN_STATUSES.includes(progress.status)) return;
     const now = new Date().toISOString();
-    const final = !OPEN_STATUSES.includes(status);
     try {
       await this.#client.send(
         new UpdateCommand({
           TableName: tableName(this.#prefix, 'operations'),
           Key: { operationId },
-          UpdateExpression: final
-            ? 'SET #status = :status, finishedAt = :now, updatedAt = :now'
-            : 'SET #status = :status, updatedAt = :now',
-          // Never reopen or overwrite a final status (cancel, or a concurrent last result).
-          ConditionExpression: final ? '#status IN (:pending, :inProgress)' : '#status = :pending',
+          UpdateExpression:
+            'SET #status = :status, finishedAt = :now, updatedAt = :now, counts = :counts, done = :done',
+          ConditionExpression: '#status IN (:pending, :inProgress)',
           ExpressionAttributeNames: { '#status': 'status' },
           ExpressionAttributeValues: {
             ':status': status,
             ':now': now,
+            ':counts': progress.counts,
+            ':done': progress.done,
             ':pending': 'Pending',
-            ...(final ? { ':inProgress': 'InProgress' } : {}),
+            ':inProgress': 'InProgress',
           },
         }),
         { abortSignal: signal },
       );
-      if (final) this.#logger.info({ operationId, status }, 'operation finished');
+      progress.status = status;
+      this.#logger.info({ operationId, status }, 'operation finished');
     } catch (error) {
       if (!(error instanceof ConditionalCheckFailedException)) throw error;
     }
   }
 
-  /** Best effort: the device's last known state; a failure here never fails the delivery. */
-  async #touchDevice(result: DeviceResult, signal?: AbortSignal): Promise<void> {
-    // A cached answer or an unreachable device says nothing about when the device was seen.
-    const seen = result.status !== 'Unreachable' && result.status !== 'Cached';
+  /**
+   * Best effort: the last known state of each device this delivery added, written only when it
+   * changed. A cached answer says nothing new about the device and never changes it.
+   */
+  async #touchDevices(
+    results: readonly DeviceResult[],
+    addedDeviceIds: readonly string[],
+    options: DeliverResultsOptions,
+  ): Promise<void> {
+    const added = new Set(addedDeviceIds);
+    const changed = results.filter((result) => {
+      if (!added.has(result.deviceId) || result.status === 'Cached') return false;
+      const known = options.previousStatus?.has(result.deviceId);
+      return !known || options.previousStatus?.get(result.deviceId) !== result.status;
+    });
+    for (const result of changed) {
+      const known = options.previousStatus?.has(result.deviceId) ?? false;
+      await this.#touchDevice(result, known, options.signal);
+    }
+  }
+
+  async #touchDevice(result: DeviceResult, known: boolean, signal?: AbortSignal): Promise<void> {
+    const seen = result.status !== 'Unreachable';
     try {
       await this.#client.send(
         new UpdateCommand({
@@ -194,7 +215,9 @@ export class ResultDelivery {
           UpdateExpression: seen
             ? 'SET lastStatus = :status, lastSeenAt = :at'
             : 'SET lastStatus = :status',
-          ConditionExpression: 'attribute_exists(deviceId)',
+          ConditionExpression: known
+            ? 'attribute_exists(deviceId)'
+            : 'attribute_exists(deviceId) AND (attribute_not_exists(lastStatus) OR lastStatus <> :status)',
           ExpressionAttributeValues: {
             ':status': result.status,
             ...(seen ? { ':at': result.finishedAt } : {}),
@@ -209,7 +232,18 @@ export class ResultDelivery {
   }
 }
 
-function truncate(text: string | undefined): string | undefined {
-  if (text === undefined || text.length <= MAX_STORED_OUTPUT_CHARS) return text;
-  return text.slice(0, MAX_STORED_OUTPUT_CHARS);
+/** Results grouped by their batch, in the order their batches first appear. */
+function groupByBatch(results: readonly DeviceResult[]): Map<ResultBatchRef, DeviceResult[]> {
+  const byKey = new Map<string, { ref: ResultBatchRef; results: DeviceResult[] }>();
+  for (const result of results) {
+    const key = `${result.operationId}\n${result.batchId}`;
+    let group = byKey.get(key);
+    if (!group) {
+      const { operationId, batchId, siteId } = result;
+      group = { ref: { operationId, batchId, siteId }, results: [] };
+      byKey.set(key, group);
+    }
+    group.results.push(result);
+  }
+  return new Map([...byKey.values()].map((group) => [group.ref, group.results]));
 }

@@ -1,17 +1,17 @@
 import type { Logger } from '../../shared/logger.ts';
 import { QUEUE_SETTINGS } from '../../shared/queues.ts';
 import type {
-  DeviceTarget,
+  BatchDevice,
   Operation,
   OperationRequest,
   OperationStatus,
 } from '../../shared/schemas/index.ts';
-import { DispatchError } from '../errors.ts';
 import type { Deps } from './deps.ts';
 import type { DeviceItem } from './devices-store.ts';
-import { dispatchBatches } from './dispatch-batches.ts';
+import { putDispatchPlan } from './dispatch-plan.ts';
+import { triggerDispatch } from './dispatch-trigger.ts';
 import { newOperationId } from './operation-id.ts';
-import { getOperation, putOperation, transitionOperation } from './operations-store.ts';
+import { putOperation, transitionOperation } from './operations-store.ts';
 import { planBatches } from './plan-batches.ts';
 import { resolveTargets } from './resolve-targets.ts';
 
@@ -25,10 +25,12 @@ export interface CreatedOperation {
 }
 
 /**
- * Starts an operation, for the API and for scheduled sweeps alike: resolves the targets,
- * records the operation as Pending, queues its batches, then moves it to InProgress unless a
- * connector already moved it further. If batches cannot be queued the operation is marked
- * Failed and a DispatchError (503) is thrown.
+ * Starts an operation, for the API and for scheduled sweeps alike: resolves the targets (so
+ * that bad targets answer 4xx at once), cuts them into batches, records the operation as
+ * Pending with its frozen dispatch plan, and starts the dispatch asynchronously
+ * (dispatch-trigger.ts): the caller does not wait for the batches to be queued. If the
+ * dispatch cannot even be started the operation is marked Failed and DispatchError (503)
+ * is thrown.
  */
 export async function createOperation(
   deps: Deps,
@@ -43,32 +45,30 @@ export async function createOperation(
   operation.batchCount = batches.length;
 
   await putOperation(deps.doc, deps.env, operation);
-  const failed = await dispatchBatches(deps.sqs, deps.env, batches, logger);
-  if (failed.length > 0) {
-    await finishTransition(deps, operation, 'Failed');
-    logger.error({ failedBatches: failed.length, batchCount: batches.length }, 'dispatch failed');
-    throw new DispatchError(
-      operation.operationId,
-      failed.map((batch) => batch.batchId),
-    );
+  await putDispatchPlan(deps.doc, deps.env, operation.operationId, batches);
+  try {
+    await triggerDispatch(deps, operation.operationId, logger);
+  } catch (error) {
+    await failOperation(deps, operation);
+    throw error;
   }
-  const status = await finishTransition(deps, operation, 'InProgress');
-  logger.info({ total: operation.total, batchCount: batches.length, status }, 'operation created');
+  logger.info({ total: operation.total, batchCount: batches.length }, 'operation created');
   return {
     operationId: operation.operationId,
-    status,
+    status: operation.status,
     total: operation.total,
     siteIds: operation.siteIds,
     batchCount: operation.batchCount,
   };
 }
 
-function groupBySite(devices: readonly DeviceItem[]): Map<string, DeviceTarget[]> {
-  const bySite = new Map<string, DeviceTarget[]>();
+/** Devices per site in device id order, with the state last recorded for each. */
+function groupBySite(devices: readonly DeviceItem[]): Map<string, BatchDevice[]> {
+  const bySite = new Map<string, BatchDevice[]>();
   const sorted = [...devices].sort((a, b) => a.deviceId.localeCompare(b.deviceId));
-  for (const { deviceId, computerName, address, port, siteId } of sorted) {
+  for (const { deviceId, computerName, address, port, siteId, lastStatus } of sorted) {
     const list = bySite.get(siteId) ?? [];
-    list.push({ deviceId, computerName, address, port });
+    list.push({ deviceId, computerName, address, port, ...(lastStatus ? { lastStatus } : {}) });
     bySite.set(siteId, list);
   }
   return new Map([...bySite].sort(([a], [b]) => a.localeCompare(b)));
@@ -101,18 +101,13 @@ function newOperation(
   };
 }
 
-/** Moves the operation out of Pending; if something else moved it first, returns that status. */
-async function finishTransition(
-  deps: Deps,
-  operation: Operation,
-  to: OperationStatus,
-): Promise<OperationStatus> {
-  const change = { operationId: operation.operationId, from: 'Pending' as const, to };
-  const moved = await transitionOperation(deps.doc, deps.env, {
-    ...change,
-    now: new Date().toISOString(),
+async function failOperation(deps: Deps, operation: Operation): Promise<void> {
+  const now = new Date().toISOString();
+  const { operationId } = operation;
+  await transitionOperation(deps.doc, deps.env, {
+    operationId,
+    from: 'Pending',
+    to: 'Failed',
+    now,
   });
-  if (moved) return to;
-  const current = await getOperation(deps.doc, deps.env, operation.operationId);
-  return current?.status ?? to;
 }

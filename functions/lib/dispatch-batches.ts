@@ -43,16 +43,20 @@ interface SendCall {
   batches: PlannedBatch[];
 }
 
+/** Told the ids of batches SQS accepted, after each call that sent some. */
+export type OnBatchesSent = (batchIds: string[]) => Promise<void>;
+
 /**
  * Sends batches to their sites' queues with SendMessageBatch: per call at most 10 entries and
  * `maxMessageBytes` in all, entry ids equal to batch ids, failed entries retried with back-off.
- * Returns the batches that could not be sent.
+ * `onSent` hears of every batch SQS accepted. Returns the batches that could not be sent.
  */
 export async function dispatchBatches(
   sqs: SQSClient,
   env: CloudEnv,
   batches: readonly PlannedBatch[],
   logger: Logger,
+  onSent: OnBatchesSent = async () => {},
 ): Promise<PlannedBatch[]> {
   const calls = groupIntoCalls(batches);
   const failed: PlannedBatch[] = [];
@@ -60,7 +64,7 @@ export async function dispatchBatches(
   const worker = async () => {
     while (next < calls.length) {
       const call = calls[next++];
-      if (call) failed.push(...(await sendCall(sqs, env, call, logger)));
+      if (call) failed.push(...(await sendCall(sqs, env, call, { logger, onSent })));
     }
   };
   await Promise.all(Array.from({ length: Math.min(SEND_CONCURRENCY, calls.length) }, worker));
@@ -91,8 +95,9 @@ async function sendCall(
   sqs: SQSClient,
   env: CloudEnv,
   call: SendCall,
-  logger: Logger,
+  hooks: { logger: Logger; onSent: OnBatchesSent },
 ): Promise<PlannedBatch[]> {
+  const { logger, onSent } = hooks;
   let pending = call.batches;
   for (let attempt = 0; attempt < MAX_SEND_ATTEMPTS && pending.length > 0; attempt++) {
     if (attempt > 0) await backoff(attempt);
@@ -102,7 +107,9 @@ async function sendCall(
         new SendMessageBatchCommand({ QueueUrl: queueUrl, Entries: pending.map(toEntry) }),
       );
       const failedIds = new Set((out.Failed ?? []).map((entry) => entry.Id));
+      const sent = pending.filter((batch) => !failedIds.has(batch.batchId));
       pending = pending.filter((batch) => failedIds.has(batch.batchId));
+      if (sent.length > 0) await onSent(sent.map((batch) => batch.batchId));
     } catch (error) {
       logger.warn({ err: error, siteId: call.siteId, attempt }, 'batch send failed');
     }

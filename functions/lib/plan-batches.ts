@@ -1,11 +1,12 @@
-import type { BatchMessage, DeviceTarget, Operation } from '../../shared/schemas/index.ts';
+import type { BatchDevice, BatchMessage, Operation } from '../../shared/schemas/index.ts';
 import { PayloadTooLargeError } from '../errors.ts';
 
-/** One batch ready to send: its message and the exact body SQS receives. */
+/** One batch ready to send: its devices, its message and the exact body SQS receives. */
 export interface PlannedBatch {
   batchId: string;
   siteId: string;
   deviceCount: number;
+  devices: readonly BatchDevice[];
   body: string;
   bodyBytes: number;
 }
@@ -25,26 +26,24 @@ type BatchHeader = Omit<BatchMessage, 'batchId' | 'siteId' | 'devices'>;
  */
 export function planBatches(
   operation: Operation,
-  devicesBySite: ReadonlyMap<string, readonly DeviceTarget[]>,
+  devicesBySite: ReadonlyMap<string, readonly BatchDevice[]>,
   limits: BatchLimits,
 ): PlannedBatch[] {
-  const header = batchHeader(operation);
   const batches: PlannedBatch[] = [];
   for (const siteId of [...devicesBySite.keys()].sort()) {
     const devices = devicesBySite.get(siteId) ?? [];
-    const emit = (slice: readonly DeviceTarget[]) => {
+    const emit = (slice: readonly BatchDevice[]) => {
       const batchId = `${siteId}-${String(batches.length).padStart(5, '0')}`;
-      const body = JSON.stringify({ ...header, batchId, siteId, devices: slice });
-      const bodyBytes = Buffer.byteLength(body, 'utf8');
-      if (bodyBytes <= limits.maxMessageBytes) {
-        batches.push({ batchId, siteId, deviceCount: slice.length, body, bodyBytes });
+      const batch = batchMessage(operation, { batchId, siteId, devices: slice });
+      if (batch.bodyBytes <= limits.maxMessageBytes) {
+        batches.push(batch);
       } else if (slice.length > 1) {
         const half = Math.ceil(slice.length / 2);
         emit(slice.slice(0, half));
         emit(slice.slice(half));
       } else {
         throw new PayloadTooLargeError(
-          `one device's batch message has ${bodyBytes} bytes; SQS takes ${limits.maxMessageBytes}`,
+          `one device's batch message has ${batch.bodyBytes} bytes; SQS takes ${limits.maxMessageBytes}`,
         );
       }
     };
@@ -53,6 +52,16 @@ export function planBatches(
     }
   }
   return batches;
+}
+
+/** A batch's message, built the same way when it is planned and when it is sent. */
+export function batchMessage(
+  operation: Operation,
+  slice: { batchId: string; siteId: string; devices: readonly BatchDevice[] },
+): PlannedBatch {
+  const body = JSON.stringify({ ...batchHeader(operation), ...slice });
+  const bodyBytes = Buffer.byteLength(body, 'utf8');
+  return { ...slice, deviceCount: slice.devices.length, body, bodyBytes };
 }
 
 function batchHeader(operation: Operation): BatchHeader {

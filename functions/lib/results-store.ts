@@ -1,13 +1,23 @@
-import { type DynamoDBDocumentClient, QueryCommand } from '@aws-sdk/lib-dynamodb';
+import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { z } from 'zod';
 import type { CloudEnv } from '../../shared/config.ts';
-import { DeviceResult, type FinalDeviceState } from '../../shared/schemas/index.ts';
-import { tableName } from '../../shared/tables.ts';
-import { parseItem } from './items.ts';
+import { getDeviceDetails, listResultBatchesPage } from '../../shared/result-batch-store.ts';
+import {
+  BATCH_KEY_PREFIX,
+  batchKey,
+  type CompactResult,
+  expandEntry,
+  type ResultBatch,
+} from '../../shared/result-batches.ts';
+import type { DeviceResult, FinalDeviceState } from '../../shared/schemas/index.ts';
 
-/** The start key of a page of results, as kept in a cursor. */
+/**
+ * Where a page of results ends, as kept in a cursor: the batch item and the last device of it
+ * that the page returned (results are stored one item per batch, shared/result-batches.ts).
+ */
 export const ResultKey = z.strictObject({
   operationId: z.string().min(1),
+  itemKey: z.string().startsWith(BATCH_KEY_PREFIX),
   deviceId: z.string().min(1),
 });
 export type ResultKey = z.infer<typeof ResultKey>;
@@ -17,45 +27,71 @@ export interface ResultPage {
   lastKey?: ResultKey;
 }
 
+/** Batch items read per Query: each holds up to a batch's devices. */
+const BATCHES_PER_QUERY = 5;
+
 /**
- * Up to `limit` results of an operation in device order, optionally only those in `status`.
- * With a filter DynamoDB may read pages that match nothing, so pages are followed until the
- * limit is reached or the results end.
+ * Up to `limit` results of an operation, batch by batch and in device order within a batch,
+ * optionally only those in `status`. Outputs kept in their own items are read for the page.
  */
 export async function listResultsPage(
   doc: DynamoDBDocumentClient,
   env: CloudEnv,
   query: { operationId: string; status?: FinalDeviceState; limit: number; startKey?: ResultKey },
 ): Promise<ResultPage> {
-  const table = tableName(env.WINFLEET_PREFIX, 'results');
-  const items: DeviceResult[] = [];
-  let startKey = query.startKey;
-  do {
-    const out = await doc.send(
-      new QueryCommand({
-        ...resultQuery(table, query),
-        Limit: query.limit - items.length,
-        ExclusiveStartKey: startKey,
-      }),
-    );
-    for (const item of out.Items ?? []) {
-      items.push(
-        parseItem(DeviceResult, item, table, `${query.operationId}/${String(item.deviceId)}`),
-      );
+  const picked: { batch: ResultBatch; entry: CompactResult }[] = [];
+  let fromBatchKey = query.startKey?.itemKey;
+  let afterDevice = query.startKey?.deviceId;
+  let more = true;
+  while (more && picked.length < query.limit) {
+    const page = await listResultBatchesPage(doc, env.WINFLEET_PREFIX, {
+      operationId: query.operationId,
+      fromBatchKey,
+      limit: BATCHES_PER_QUERY,
+    });
+    for (const batch of page.batches) {
+      const isStart = batchKey(batch.batchId) === fromBatchKey;
+      const skipUpTo = isStart ? afterDevice : undefined;
+      if (isStart && skipUpTo === undefined) continue;
+      for (const entry of sortedEntries(batch, query.status, skipUpTo)) {
+        if (picked.length < query.limit) picked.push({ batch, entry });
+      }
     }
-    startKey = out.LastEvaluatedKey ? ResultKey.parse(out.LastEvaluatedKey) : undefined;
-  } while (startKey && items.length < query.limit);
-  return { items, lastKey: startKey };
+    more = page.more;
+    fromBatchKey = page.lastBatchKey;
+    afterDevice = undefined;
+  }
+  const items = await expand(doc, env, query.operationId, picked);
+  return { items, lastKey: picked.length >= query.limit ? lastKey(picked) : undefined };
 }
 
-function resultQuery(table: string, query: { operationId: string; status?: FinalDeviceState }) {
-  const values: Record<string, string> = { ':operationId': query.operationId };
-  if (query.status) values[':status'] = query.status;
+function sortedEntries(batch: ResultBatch, status?: FinalDeviceState, after?: string) {
+  return batch.entries
+    .filter((e) => (status === undefined || e.s === status) && (after === undefined || e.d > after))
+    .sort((a, b) => (a.d < b.d ? -1 : a.d > b.d ? 1 : 0));
+}
+
+async function expand(
+  doc: DynamoDBDocumentClient,
+  env: CloudEnv,
+  operationId: string,
+  picked: readonly { batch: ResultBatch; entry: CompactResult }[],
+): Promise<DeviceResult[]> {
+  const withDetail = picked.filter(({ entry }) => entry.dt).map(({ entry }) => entry.d);
+  const details = await getDeviceDetails(doc, env.WINFLEET_PREFIX, operationId, withDetail);
+  return picked.map(({ batch, entry }) => expandEntry(batch, entry, details.get(entry.d)));
+}
+
+/**
+ * The cursor after a full page's last result. A page that ended exactly at the end of the
+ * results still gets one: the next page is then empty.
+ */
+function lastKey(picked: readonly { batch: ResultBatch; entry: CompactResult }[]) {
+  const last = picked.at(-1);
+  if (!last) return undefined;
   return {
-    TableName: table,
-    KeyConditionExpression: 'operationId = :operationId',
-    FilterExpression: query.status ? '#status = :status' : undefined,
-    ExpressionAttributeNames: query.status ? { '#status': 'status' } : undefined,
-    ExpressionAttributeValues: values,
+    operationId: last.batch.operationId,
+    itemKey: batchKey(last.batch.batchId),
+    deviceId: last.entry.d,
   };
 }

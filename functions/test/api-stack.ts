@@ -9,6 +9,7 @@ import { readCloudEnv } from '../../shared/config.ts';
 import { createLogger } from '../../shared/logger.ts';
 import { BatchMessage, type Device, type Site } from '../../shared/schemas/index.ts';
 import { putDevices } from '../lib/devices-store.ts';
+import { settleDispatches } from '../lib/dispatch-trigger.ts';
 import { putSites } from '../lib/sites-store.ts';
 
 /** A control plane on emulators behind the local gateway, for tests over real HTTP. */
@@ -90,6 +91,8 @@ export async function startApiStack(sites: Site[], devices: Device[]): Promise<A
     return { status: response.status, json: text ? JSON.parse(text) : undefined };
   };
   const drainBatches = async (siteId: string) => {
+    // Operations are dispatched in the background of this process: wait until they are sent.
+    await settleDispatches();
     const messages: BatchMessage[] = [];
     for (;;) {
       const out = await sqs.send(

@@ -1,7 +1,8 @@
-import { PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { lambdaContext } from '../../local/lambda-context.ts';
+import { putResultBatch } from '../../shared/result-batch-store.ts';
 import type { DeviceResult } from '../../shared/schemas/index.ts';
 import { tableName } from '../../shared/tables.ts';
 import { handler as sweep } from '../handlers/sweep.ts';
@@ -80,7 +81,7 @@ describe('results, devices, sites and the sweep', () => {
     ['a cursor of the wrong shape', `cursor=${encodeCursor({ foo: 'bar' })}`],
     [
       "another operation's cursor",
-      `cursor=${encodeCursor({ operationId: 'op-1111111111', deviceId: 'x' })}`,
+      `cursor=${encodeCursor({ operationId: 'op-1111111111', itemKey: 'batch#b', deviceId: 'x' })}`,
     ],
   ])('returns 400 for %s', async (_name, query) => {
     const response = await stack.call('GET', `/operations/${operationId}/results?${query}`);
@@ -150,7 +151,7 @@ describe('results, devices, sites and the sweep', () => {
 
     const outcome = await sweep(event, lambdaContext('sweep'));
 
-    expect(outcome).toMatchObject({ total: 26, siteIds: ['north', 'south'], status: 'InProgress' });
+    expect(outcome).toMatchObject({ total: 26, siteIds: ['north', 'south'], status: 'Pending' });
     const id = (outcome as { operationId: string }).operationId;
     const read = await stack.call('GET', `/operations/${id}`);
     expect(read.json).toMatchObject({ source: 'schedule', type: 'inventory', total: 26 });
@@ -175,15 +176,14 @@ describe('results, devices, sites and the sweep', () => {
 
 /** Results as a connector writes them: every fourth device Failed, the rest Success. */
 async function writeResults(stack: ApiStack, operationId: string): Promise<void> {
-  const table = tableName(stack.env.WINFLEET_PREFIX, 'results');
   const north = DEVICES.filter((d) => d.siteId === 'north');
-  for (const [i, device] of north.entries()) {
+  const results: DeviceResult[] = north.map((device, i) => {
     const failed = i % 4 === 0;
-    const result: DeviceResult = {
+    return {
       operationId,
       deviceId: device.deviceId,
       siteId: 'north',
-      batchId: 'north-00000',
+      batchId: i < 7 ? 'north-00000' : 'north-00001',
       status: failed ? 'Failed' : 'Success',
       exitCode: failed ? 1 : 0,
       stdout: failed ? '' : '{"reachable":true}',
@@ -191,6 +191,9 @@ async function writeResults(stack: ApiStack, operationId: string): Promise<void>
       finishedAt: '2026-01-01T00:00:01.000Z',
       durationMs: 1000,
     };
-    await stack.doc.send(new PutCommand({ TableName: table, Item: { ...result, expiresAt: 1 } }));
-  }
+  });
+  const ref = { operationId, siteId: 'north' };
+  const prefix = stack.env.WINFLEET_PREFIX;
+  await putResultBatch(stack.doc, prefix, { ...ref, batchId: 'north-00001' }, results.slice(7));
+  await putResultBatch(stack.doc, prefix, { ...ref, batchId: 'north-00000' }, results.slice(0, 7));
 }

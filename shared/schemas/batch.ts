@@ -1,7 +1,15 @@
 import { z } from 'zod';
 import { DeviceTarget } from './device.ts';
 import { OperationId, OperationType, RateControl } from './operation.ts';
+import { DeviceState } from './result.ts';
 import { SiteId } from './site.ts';
+
+/**
+ * A device as a batch carries it: how to reach it, and the state the control plane last
+ * recorded for it, so that a connector writes the device's state only when it changed.
+ */
+export const BatchDevice = DeviceTarget.extend({ lastStatus: DeviceState.optional() });
+export type BatchDevice = z.infer<typeof BatchDevice>;
 
 /** One SQS message: an operation's slice of devices at one site. */
 export const BatchMessage = z.strictObject({
@@ -16,6 +24,6 @@ export const BatchMessage = z.strictObject({
   /** Devices in the operation at every site, for percentage-based maxErrors. */
   operationTotal: z.number().int().min(1),
   createdAt: z.string(),
-  devices: z.array(DeviceTarget).min(1),
+  devices: z.array(BatchDevice).min(1),
 });
 export type BatchMessage = z.infer<typeof BatchMessage>;
