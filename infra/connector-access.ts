@@ -23,6 +23,8 @@ export interface ConnectorTableAccess {
 }
 
 const READ = ['dynamodb:GetItem'];
+/** Actions that only read, whichever table they are granted on. */
+const READ_ACTIONS = [...READ, 'dynamodb:Query'];
 
 export const CONNECTOR_TABLE_ACCESS: Record<TableKey, ConnectorTableAccess> = {
   // Connector health (shared/items.ts): its own site's item only.
@@ -31,11 +33,12 @@ export const CONNECTOR_TABLE_ACCESS: Record<TableKey, ConnectorTableAccess> = {
     siteScopedKey: true,
     attributes: ['siteId', 'connectorLastSeenAt', 'connectorVersion'],
   },
-  // Progress counters and the cancellation flag it reads; never the request itself.
+  // The cancellation flag it reads, and the outcome it records when it delivers the last
+  // result; never the request itself.
   operations: {
     actions: [...READ, 'dynamodb:UpdateItem'],
     siteScopedKey: false,
-    attributes: ['operationId', 'counts', 'done', 'updatedAt'],
+    attributes: ['operationId', 'status', 'counts', 'done', 'updatedAt', 'finishedAt'],
   },
   // Last status only: the address, site and tags stay the API's.
   devices: {
@@ -43,9 +46,10 @@ export const CONNECTOR_TABLE_ACCESS: Record<TableKey, ConnectorTableAccess> = {
     siteScopedKey: false,
     attributes: ['deviceId', 'lastStatus', 'lastSeenAt'],
   },
-  // Result items are written once with a condition that they do not exist yet.
+  // One item per batch, merged under a version condition; Query sums an operation's batch
+  // items for its progress (one operation's partition, never the table).
   results: {
-    actions: [...READ, 'dynamodb:PutItem', 'dynamodb:BatchWriteItem'],
+    actions: [...READ, 'dynamodb:Query', 'dynamodb:PutItem', 'dynamodb:BatchWriteItem'],
     siteScopedKey: false,
   },
   metrics: {
@@ -86,8 +90,8 @@ function tableStatements(
   siteId: string,
   tableArn: string,
 ): PolicyStatement[] {
-  const reads = access.actions.filter((action) => READ.includes(action));
-  const writes = access.actions.filter((action) => !READ.includes(action));
+  const reads = access.actions.filter((action) => READ_ACTIONS.includes(action));
+  const writes = access.actions.filter((action) => !READ_ACTIONS.includes(action));
   const statement = (sid: string, actions: string[], write: boolean) =>
     new PolicyStatement({
       sid: `${sid}${key.charAt(0).toUpperCase()}${key.slice(1)}`,

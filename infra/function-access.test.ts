@@ -1,10 +1,11 @@
 import { describe, expect, it } from 'vitest';
-import { ROUTES, SCHEDULES } from '../shared/routes.ts';
+import { ROUTES, SCHEDULES, WORKERS } from '../shared/routes.ts';
 import { FUNCTION_ACCESS, functionAccess } from './function-access.ts';
 
 describe('functionAccess', () => {
-  it('lists every handler that a route or schedule names', () => {
-    const unlisted = [...ROUTES, ...SCHEDULES].filter((r) => !(r.handler in FUNCTION_ACCESS));
+  it('lists every handler that a route, schedule or worker names', () => {
+    const named = [...ROUTES, ...SCHEDULES, ...WORKERS];
+    const unlisted = named.filter((r) => !(r.handler in FUNCTION_ACCESS));
     expect(unlisted.map((r) => r.handler)).toEqual([]);
   });
 

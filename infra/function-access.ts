@@ -10,19 +10,28 @@ export interface FunctionAccess {
   readSiteQueues?: boolean;
 }
 
-/** Planning and dispatching an operation: the API's create route and the scheduled sweep. */
-const DISPATCH: FunctionAccess = {
+/**
+ * Planning an operation: the API's create route and the scheduled sweep record it with its
+ * dispatch plan (in the results table) and invoke the dispatch function (shared/routes.ts).
+ */
+const PLAN: FunctionAccess = {
   readTables: ['devices', 'sites'],
-  writeTables: ['operations'],
-  sendToSiteQueues: true,
+  writeTables: ['operations', 'results'],
 };
 
 /** Access by handler module name (`functions/handlers/<name>.ts`). */
 export const FUNCTION_ACCESS: Readonly<Record<string, FunctionAccess>> = {
-  'operations-create': DISPATCH,
-  sweep: DISPATCH,
-  'operations-list': { readTables: ['operations'], writeTables: [] },
-  'operations-get': { readTables: ['operations'], writeTables: [] },
+  'operations-create': PLAN,
+  sweep: PLAN,
+  // Reads the plan, records sent batches, moves the operation to InProgress (or Failed).
+  dispatch: {
+    readTables: ['operations', 'results'],
+    writeTables: ['operations', 'results'],
+    sendToSiteQueues: true,
+  },
+  // Progress is the sum over the operation's batch items in the results table.
+  'operations-list': { readTables: ['operations', 'results'], writeTables: [] },
+  'operations-get': { readTables: ['operations', 'results'], writeTables: [] },
   'operations-results': { readTables: ['operations', 'results'], writeTables: [] },
   'operations-cancel': { readTables: ['operations'], writeTables: ['operations'] },
   'devices-list': { readTables: ['devices'], writeTables: [] },

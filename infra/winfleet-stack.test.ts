@@ -1,7 +1,7 @@
 import { Match, type Template } from 'aws-cdk-lib/assertions';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { QUEUE_SETTINGS, siteDeadLetterQueueName, siteQueueName } from '../shared/queues.ts';
-import { ROUTES, SCHEDULES } from '../shared/routes.ts';
+import { ROUTES, SCHEDULES, WORKERS } from '../shared/routes.ts';
 import { TABLES, type TableKey, tableName } from '../shared/tables.ts';
 import { functionAccess } from './function-access.ts';
 import { buildTestApp, logicalId, synthTemplate, writeTempFile } from './test-support.ts';
@@ -134,7 +134,7 @@ describe('HTTP API', () => {
 });
 
 describe('functions', () => {
-  const handlers = [...new Set([...ROUTES, ...SCHEDULES].map((r) => r.handler))];
+  const handlers = [...new Set([...ROUTES, ...SCHEDULES, ...WORKERS].map((r) => r.handler))];
 
   it.each(handlers)('runs %s on arm64 Node 22 with the deployment prefix', (handler) => {
     const fn = stack.functions.get(handler);
@@ -174,7 +174,26 @@ describe('functions', () => {
         'sqs:SendMessage',
       ),
     );
-    expect(senders.map(([handler]) => handler).sort()).toEqual(['operations-create', 'sweep']);
+    expect(senders.map(([handler]) => handler)).toEqual(['dispatch']);
+  });
+
+  it('lets the create route and the sweep invoke the dispatch function, and names it', () => {
+    const dispatch = stack.functions.get('dispatch');
+    const dispatchId = logicalId(stack, dispatch ?? stack);
+    for (const [handler, fn] of stack.functions) {
+      const statements = roleStatements(logicalId(stack, fn.role ?? stack));
+      const invokes = statements.filter((s) => [s.Action].flat().includes('lambda:InvokeFunction'));
+      const invoker = handler === 'operations-create' || handler === 'sweep';
+      expect(
+        invokes.map((s) => JSON.stringify(s.Resource)),
+        handler,
+      ).toEqual(invoker ? [JSON.stringify({ 'Fn::GetAtt': [dispatchId, 'Arn'] })] : []);
+      if (!invoker) continue;
+      const resource = template.toJSON().Resources[logicalId(stack, fn)];
+      expect(resource.Properties.Environment.Variables.WINFLEET_DISPATCH_FUNCTION).toEqual({
+        Ref: dispatchId,
+      });
+    }
   });
 });
 

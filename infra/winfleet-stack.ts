@@ -4,11 +4,12 @@ import { HttpIamAuthorizer } from 'aws-cdk-lib/aws-apigatewayv2-authorizers';
 import { HttpLambdaIntegration } from 'aws-cdk-lib/aws-apigatewayv2-integrations';
 import { Rule, RuleTargetInput, Schedule } from 'aws-cdk-lib/aws-events';
 import { LambdaFunction } from 'aws-cdk-lib/aws-events-targets';
+import { PolicyStatement } from 'aws-cdk-lib/aws-iam';
 import type { NodejsFunction } from 'aws-cdk-lib/aws-lambda-nodejs';
 import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { CfnTrustAnchor } from 'aws-cdk-lib/aws-rolesanywhere';
 import type { Construct } from 'constructs';
-import { ROUTES, SCHEDULES } from '../shared/routes.ts';
+import { ROUTES, SCHEDULES, WORKERS } from '../shared/routes.ts';
 import type { Site } from '../shared/schemas/site.ts';
 import { FUNCTION_ACCESS, type FunctionAccess, functionAccess } from './function-access.ts';
 import { createHandlerFunction, handlerEntry } from './handler-function.ts';
@@ -44,6 +45,7 @@ export class WinfleetStack extends Stack {
     this.tables = new WinfleetTables(this, 'Tables', { prefix });
     this.sites = this.addSites(prefix, props);
     this.functions = this.addFunctions(prefix, props.handlerEntry ?? handlerEntry);
+    this.wireWorkers();
     this.api = this.addApi();
     this.addSchedules();
     new CfnOutput(this, 'ApiUrl', { value: this.api.apiEndpoint });
@@ -86,9 +88,9 @@ export class WinfleetStack extends Stack {
     return anchor.attrTrustAnchorArn;
   }
 
-  /** One function per handler module named by a route or a schedule. */
+  /** One function per handler module named by a route, a schedule or a worker. */
   private addFunctions(prefix: string, entry: (handler: string) => string) {
-    const handlers = new Set([...ROUTES, ...SCHEDULES].map((r) => r.handler));
+    const handlers = new Set([...ROUTES, ...SCHEDULES, ...WORKERS].map((r) => r.handler));
     const functions = new Map<string, NodejsFunction>();
     for (const handler of handlers) {
       const access = functionAccess(handler);
@@ -112,6 +114,24 @@ export class WinfleetStack extends Stack {
       functions.set(handler, fn);
     }
     return functions;
+  }
+
+  /** Lets each worker's invokers invoke it, and tells them its name. */
+  private wireWorkers(): void {
+    for (const worker of WORKERS) {
+      const target = this.handlerFunction(worker.handler);
+      for (const invoker of worker.invokedBy) {
+        const fn = this.handlerFunction(invoker);
+        // Not grantInvoke: its `arn:*` for versions and aliases is a wildcard cdk-nag flags.
+        fn.addToRolePolicy(
+          new PolicyStatement({
+            actions: ['lambda:InvokeFunction'],
+            resources: [target.functionArn],
+          }),
+        );
+        fn.addEnvironment(worker.environmentVariable, target.functionName);
+      }
+    }
   }
 
   private grantAccess(access: FunctionAccess, fn: NodejsFunction): void {

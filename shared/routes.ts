@@ -22,6 +22,26 @@ export const ROUTES: readonly RouteDefinition[] = [
   { method: 'GET', path: '/devices/{id}/metrics', handler: 'devices-metrics' },
 ];
 
+/**
+ * Handlers invoked asynchronously by other handlers rather than by a route or a schedule. In
+ * AWS each is its own function, invoked with InvocationType Event (Lambda retries a failed
+ * attempt twice); locally the same handler runs in the background of the invoking process.
+ */
+export interface WorkerDefinition {
+  handler: string;
+  /** Handlers that invoke it; each gets its function name in `environmentVariable`. */
+  invokedBy: readonly string[];
+  environmentVariable: string;
+}
+
+export const WORKERS: readonly WorkerDefinition[] = [
+  {
+    handler: 'dispatch',
+    invokedBy: ['operations-create', 'sweep'],
+    environmentVariable: 'WINFLEET_DISPATCH_FUNCTION',
+  },
+];
+
 /** Scheduled sweeps, run by EventBridge in AWS and by a timer locally. */
 export interface ScheduleDefinition {
   name: string;
