@@ -16,7 +16,7 @@ import { z } from 'zod';
 import { type ArchiveFigures, archiveFigures } from './archive-figures.ts';
 import { type FigureRow, fixed, formatTable } from './figures.ts';
 import { fdLimits } from './proc.ts';
-import { summarizeProfiles } from './profile-summary.ts';
+import { connectorMemory, summarizeProfiles } from './profile-summary.ts';
 import { runSiteBench, type SiteBenchFigures } from './site-bench.ts';
 import { runStackSweeps, type StackRun } from './stack-sweep.ts';
 
@@ -90,7 +90,9 @@ async function main(): Promise<void> {
 
   const rows = tableRows(site, archive, stack);
   print(`\nsummary\n${formatTable(rows)}`);
-  const profiles = profileDir ? summarizeProfiles(profileDir) : undefined;
+  const profiles = profileDir
+    ? { cpu: summarizeProfiles(profileDir), connectorPeakMemoryMb: connectorMemory(profileDir) }
+    : undefined;
   const results = { date: new Date().toISOString(), machine, site, archive, stack, rows, profiles };
   writeResults(results, flags.save);
 }
@@ -157,6 +159,9 @@ function printStack(stack: StackRun): void {
     print(
       `   ${sweep.devices} devices: last result ${fixed(sweep.secondsToLastResult, 1)} s after the request, final status seen at ${fixed(sweep.secondsToFinalStatus, 1)} s, ${sweep.status} ${JSON.stringify(sweep.counts)}`,
     );
+    if (Object.keys(sweep.failures).length > 0) {
+      print(`     not Success: ${JSON.stringify(sweep.failures)}`);
+    }
     print(`     connectors: peak RSS ${range(rss)} MB, CPU ${range(cpu)} s each`);
     print(
       `     stack process: CPU ${fixed(sweep.stackProcess.cpuSeconds, 1)} s, peak RSS ${fixed(sweep.stackProcess.peakRssMb, 0)} MB, peak open files ${sweep.stackProcess.peakOpenFds}`,

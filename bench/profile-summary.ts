@@ -58,6 +58,17 @@ export function summarizeProfiles(dir: string) {
     }));
 }
 
+/** The peak memory use (MB) each connector's preloaded profiler wrote at exit. */
+export function connectorMemory(dir: string): Record<string, unknown> {
+  const files = readdirSync(dir).filter((name) => name.endsWith('.memory.json'));
+  return Object.fromEntries(
+    files.map((name) => [
+      name.replace('.memory.json', ''),
+      JSON.parse(readFileSync(join(dir, name), 'utf8')),
+    ]),
+  );
+}
+
 function round(value: number): number {
   return Math.round(value * 1000) / 1000;
 }
