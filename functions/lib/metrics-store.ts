@@ -1,16 +1,21 @@
 import { type DynamoDBDocumentClient, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { z } from 'zod';
 import type { CloudEnv } from '../../shared/config.ts';
+import {
+  decodePoints,
+  METRIC_BATCH_SPAN_MS,
+  SITE_METRICS_PREFIX,
+  siteMetricsKey,
+} from '../../shared/metric-batches.ts';
 import { DeviceId, OperationId, SiteId } from '../../shared/schemas/index.ts';
 import { tableName } from '../../shared/tables.ts';
+import { CorruptItemError } from '../errors.ts';
 import { parseItem } from './items.ts';
 
-/**
- * One status sample of a device, as the connector's MetricsWriter stores it: the status
- * script's figures keyed by device and the result's finish time (ISO 8601, UTC).
- */
+/** One status sample of a device, as `GET /devices/{id}/metrics` answers with it. */
 export const MetricPoint = z.object({
   deviceId: DeviceId,
+  /** When the status result finished, ISO 8601 in UTC. */
   timestamp: z.string(),
   siteId: SiteId,
   operationId: OperationId,
@@ -23,34 +28,84 @@ export const MetricPoint = z.object({
 });
 export type MetricPoint = z.infer<typeof MetricPoint>;
 
-/** The start key of a page of metric points, as kept in a cursor. */
+/**
+ * The start key of a page of metric points, as kept in a cursor: a key of the device's own
+ * partition (points stored one per item, the earlier layout) or of its site's partition
+ * (`site#<siteId>`, one item per batch; see shared/metric-batches.ts).
+ */
 export const MetricKey = z.strictObject({ deviceId: z.string().min(1), timestamp: z.string() });
 export type MetricKey = z.infer<typeof MetricKey>;
 
+/** A metrics item holding one batch's points. */
+const BatchItem = z.object({
+  deviceId: z.string(),
+  timestamp: z.string(),
+  siteId: SiteId,
+  operationId: OperationId,
+  baseTime: z.string(),
+  points: z.instanceof(Uint8Array),
+});
+
+/** Batch items read per query call; each holds up to a batch's worth of devices. */
+const BATCH_ITEMS_PER_READ = 25;
+
 export interface MetricsQuery {
   deviceId: string;
+  /** The device's site, whose partition holds its batched points. */
+  siteId: string;
   /** Inclusive bounds, ISO 8601 in UTC as `Date.toISOString` writes it. */
   fromIso: string;
   toIso: string;
+  /** Points wanted; a page of batched points may hold a few more. */
   limit: number;
   startKey?: MetricKey;
 }
 
-/** One page of a device's metric points between two instants, oldest first. */
+/** Whether a cursor's key belongs to this query (a forged one could read another device). */
+export function startKeyFits(query: MetricsQuery, key: MetricKey): boolean {
+  if (key.deviceId === query.deviceId) {
+    return key.timestamp >= query.fromIso && key.timestamp <= query.toIso;
+  }
+  const range = batchRange(query);
+  return (
+    key.deviceId === siteMetricsKey(query.siteId) &&
+    key.timestamp >= range.lo &&
+    key.timestamp <= range.hi
+  );
+}
+
+/**
+ * One page of a device's metric points between two instants: first those stored one per item
+ * in the device's partition, then those in its site's batch items, each part oldest first.
+ */
 export async function listMetricsPage(
   doc: DynamoDBDocumentClient,
   env: CloudEnv,
   query: MetricsQuery,
 ): Promise<{ items: MetricPoint[]; lastKey?: MetricKey }> {
   const table = tableName(env.WINFLEET_PREFIX, 'metrics');
+  const inBatches = query.startKey?.deviceId.startsWith(SITE_METRICS_PREFIX) ?? false;
+  if (inBatches) return batchedPage(doc, table, query, query.startKey);
+  const own = await devicePage(doc, table, query);
+  if (own.lastKey) return own;
+  if (own.items.length >= query.limit) {
+    // The next page starts the site's batch items: a key before the first of the window.
+    const start = { deviceId: siteMetricsKey(query.siteId), timestamp: batchRange(query).lo };
+    return { items: own.items, lastKey: start };
+  }
+  const rest = await batchedPage(doc, table, { ...query, limit: query.limit - own.items.length });
+  return { items: [...own.items, ...rest.items], lastKey: rest.lastKey };
+}
+
+async function devicePage(doc: DynamoDBDocumentClient, table: string, query: MetricsQuery) {
   const out = await doc.send(
     new QueryCommand({
       TableName: table,
       // Timestamps are ISO 8601 in UTC, so their string order is their time order.
-      KeyConditionExpression: 'deviceId = :deviceId AND #ts BETWEEN :from AND :to',
+      KeyConditionExpression: 'deviceId = :pk AND #ts BETWEEN :from AND :to',
       ExpressionAttributeNames: { '#ts': 'timestamp' },
       ExpressionAttributeValues: {
-        ':deviceId': query.deviceId,
+        ':pk': query.deviceId,
         ':from': query.fromIso,
         ':to': query.toIso,
       },
@@ -61,6 +116,67 @@ export async function listMetricsPage(
   const items = (out.Items ?? []).map((item) =>
     parseItem(MetricPoint, item, table, `${query.deviceId}/${String(item.timestamp)}`),
   );
-  const lastKey = out.LastEvaluatedKey ? MetricKey.parse(out.LastEvaluatedKey) : undefined;
-  return { items, lastKey };
+  return {
+    items,
+    lastKey: out.LastEvaluatedKey ? MetricKey.parse(out.LastEvaluatedKey) : undefined,
+  };
+}
+
+/**
+ * The device's points from its site's batch items, read a few items at a time until `limit`
+ * points are found or the items end. Costly for a big site: every batch of the window is read
+ * to find one device's points.
+ */
+async function batchedPage(
+  doc: DynamoDBDocumentClient,
+  table: string,
+  query: MetricsQuery,
+  startKey?: MetricKey,
+): Promise<{ items: MetricPoint[]; lastKey?: MetricKey }> {
+  const range = batchRange(query);
+  const items: MetricPoint[] = [];
+  let key = startKey;
+  do {
+    const out = await doc.send(
+      new QueryCommand({
+        TableName: table,
+        KeyConditionExpression: 'deviceId = :pk AND #ts BETWEEN :lo AND :hi',
+        ExpressionAttributeNames: { '#ts': 'timestamp' },
+        ExpressionAttributeValues: {
+          ':pk': siteMetricsKey(query.siteId),
+          ':lo': range.lo,
+          ':hi': range.hi,
+        },
+        Limit: BATCH_ITEMS_PER_READ,
+        ExclusiveStartKey: key,
+      }),
+    );
+    for (const item of out.Items ?? []) items.push(...pointsOf(item, table, query));
+    key = out.LastEvaluatedKey ? MetricKey.parse(out.LastEvaluatedKey) : undefined;
+  } while (key && items.length < query.limit);
+  return { items, lastKey: key };
+}
+
+/**
+ * Sort keys of the batch items that may hold points of the window: a batch item is keyed by
+ * its base time, and its points follow within METRIC_BATCH_SPAN_MS.
+ */
+function batchRange(query: MetricsQuery): { lo: string; hi: string } {
+  const lo = new Date(Date.parse(query.fromIso) - METRIC_BATCH_SPAN_MS).toISOString();
+  return { lo, hi: `${query.toIso}#\uffff` };
+}
+
+function pointsOf(item: Record<string, unknown>, table: string, query: MetricsQuery) {
+  const key = `${String(item.deviceId)}/${String(item.timestamp)}`;
+  const batch = parseItem(BatchItem, item, table, key);
+  let points: ReturnType<typeof decodePoints>;
+  try {
+    points = decodePoints(batch.points, Date.parse(batch.baseTime));
+  } catch (error) {
+    throw new CorruptItemError(table, key, error);
+  }
+  return points
+    .filter((p) => p.deviceId === query.deviceId)
+    .filter((p) => p.timestamp >= query.fromIso && p.timestamp <= query.toIso)
+    .map((p) => MetricPoint.parse({ ...p, siteId: batch.siteId, operationId: batch.operationId }));
 }

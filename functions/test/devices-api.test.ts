@@ -1,6 +1,7 @@
 import { BatchWriteCommand, GetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { encodePoints, metricBatchTimestamp, siteMetricsKey } from '../../shared/metric-batches.ts';
 import { tableName } from '../../shared/tables.ts';
 import { type ApiStack, fleetOf, siteOf, startApiStack } from './api-stack.ts';
 
@@ -143,6 +144,17 @@ describe('device import and metrics', () => {
     });
   });
 
+  it('documents the CSV body of the import in the OpenAPI document', async () => {
+    const response = await stack.call('GET', '/openapi.json');
+
+    expect(response.json).toMatchObject({
+      paths: {
+        '/devices/import': { post: { requestBody: { content: { 'text/csv': {} } } } },
+        '/devices/{id}/metrics': { get: { operationId: 'devices-metrics' } },
+      },
+    });
+  });
+
   describe('GET /devices/{id}/metrics', () => {
     const HOUR_MS = 3_600_000;
     const now = Date.now();
@@ -198,6 +210,55 @@ describe('device import and metrics', () => {
       } while (cursor);
 
       expect(seen).toEqual([30, 20, 10, 3, 2]);
+    });
+
+    it('adds the points of batch items in the site partition, after the per-device ones', async () => {
+      const baseTime = at(1.5);
+      const point = (deviceId: string, hoursAgo: number, cpuPercent: number) => ({
+        deviceId,
+        timestamp: at(hoursAgo),
+        uptimeSeconds: 10,
+        cpuPercent,
+        memoryTotalBytes: 8e9,
+        memoryFreeBytes: 4e9,
+        diskFreeBytes: 1e11,
+        diskTotalBytes: 2e11,
+      });
+      // As connector/cloud/metrics-writer.ts stores a batch: one item, points gzip-packed.
+      const points = [point('east-dev-000', 1.4, 77), point('east-dev-001', 1.4, 55)];
+      await stack.doc.send(
+        new BatchWriteCommand({
+          RequestItems: {
+            [tableName(stack.env.WINFLEET_PREFIX, 'metrics')]: [
+              {
+                PutRequest: {
+                  Item: {
+                    deviceId: siteMetricsKey('east'),
+                    timestamp: metricBatchTimestamp(baseTime, 'op-0000000000bb', 'b-1'),
+                    siteId: 'east',
+                    operationId: 'op-0000000000bb',
+                    baseTime,
+                    pointCount: points.length,
+                    points: encodePoints(points, Date.parse(baseTime)),
+                  },
+                },
+              },
+            ],
+          },
+        }),
+      );
+
+      const first = await stack.call('GET', `/devices/east-dev-001/metrics?limit=5`);
+      const page = first.json as { items: { cpuPercent: number }[]; nextCursor?: string };
+      const second = await stack.call(
+        'GET',
+        `/devices/east-dev-001/metrics?limit=5&cursor=${page.nextCursor}`,
+      );
+
+      expect(page.items.map((p) => p.cpuPercent)).toEqual([20, 10, 3, 2, 1]);
+      expect(second.json).toMatchObject({
+        items: [{ cpuPercent: 55, siteId: 'east', operationId: 'op-0000000000bb' }],
+      });
     });
 
     it('returns 400 for a time that is not ISO 8601, or from after to', async () => {
