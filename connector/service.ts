@@ -27,7 +27,7 @@ export interface ConnectorServiceOptions {
   logger: Logger;
   /** Visibility each heartbeat restores; default the queue's VisibilityTimeout attribute. */
   visibilityTimeoutSeconds?: number;
-  /** Long-poll wait per receive; default 20 s. */
+  /** Long-poll wait per receive; default a third of the visibility timeout, at most 20 s. */
   waitTimeSeconds?: number;
   /** First outbox retry after a failed round; it doubles up to syncInterval. Default 1000. */
   outboxRetryBaseMs?: number;
@@ -185,6 +185,7 @@ export class ConnectorService {
   async #pollerFor(parts: Parts, queueUrl: string): Promise<Poller> {
     const { config, logger, transport } = this.#options;
     const { sqs, documents, archive, outbox } = parts;
+    const visibilityTimeoutSeconds = await this.#visibilityTimeoutSeconds(sqs, queueUrl);
     const metrics = new MetricsWriter({ client: documents, prefix: config.prefix, logger });
     this.#closing.push(() => metrics.close());
     const worker = new BatchWorker({
@@ -200,7 +201,7 @@ export class ConnectorService {
       throttle: this.throttle,
       logger,
       defaultTimeoutSeconds: config.defaultTimeoutSeconds,
-      visibilityTimeoutSeconds: await this.#visibilityTimeoutSeconds(sqs, queueUrl),
+      visibilityTimeoutSeconds,
       expiredReason: (batch) => expiredReason(config, batch),
       outbox,
     });
@@ -210,7 +211,7 @@ export class ConnectorService {
       handler: this.#counted(worker),
       logger,
       maxBatchesInFlight: config.maxBatchesInFlight,
-      waitTimeSeconds: this.#options.waitTimeSeconds,
+      waitTimeSeconds: this.#options.waitTimeSeconds ?? longPollSeconds(visibilityTimeoutSeconds),
     });
     return this.#poller;
   }
@@ -297,7 +298,7 @@ export class ConnectorService {
 function outboxSink(delivery: ResultDelivery): ResultSink {
   return {
     async deliver(results, signal) {
-      for (const result of results) await delivery.deliver(result, signal);
+      await delivery.deliverResults(results, { signal });
     },
   };
 }
@@ -334,6 +335,16 @@ class CountedWriter extends ArchiveWriter {
     this.#health.deviceFinished(result);
     return super.write(result);
   }
+}
+
+/**
+ * A long poll shorter than a third of the visibility timeout. SQS may hand a message to the
+ * poll of a connector that died mid-poll; it then counts a receive and hides the message for
+ * a whole timeout. A poll that ends before a dead connector's messages come back cannot take
+ * them, so a crash costs each of its batches one receive, not two, against maxReceiveCount.
+ */
+export function longPollSeconds(visibilityTimeoutSeconds: number): number {
+  return Math.max(1, Math.min(20, Math.floor(visibilityTimeoutSeconds / 3)));
 }
 
 /** Why a batch must not run: only at a site without queued actions, once past its TTL. */
