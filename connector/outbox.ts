@@ -36,6 +36,8 @@ export interface OutboxSyncOptions {
 export interface OutboxRound {
   delivered: number;
   failed: boolean;
+  /** After a failed round: how long the loop waits before the next one. */
+  retryInMs?: number;
 }
 
 /** A round as the loop sees it: whether to go on at once or wait, and how long. */
@@ -145,10 +147,12 @@ export class OutboxSync {
     };
     await Promise.all(Array.from({ length: this.#options.concurrency ?? 4 }, worker));
     this.#failures = failed ? this.#failures + 1 : 0;
+    const retryInMs = failed ? this.#retryDelayMs() : undefined;
     if (delivered > 0 || failed) {
-      logger.info({ delivered, failed, outboxSize: archive.outboxSize() }, 'outbox round');
+      const outboxSize = archive.outboxSize();
+      logger.info({ delivered, failed, retryInMs, outboxSize }, 'outbox round');
     }
-    this.#options.onRound?.({ delivered, failed });
+    this.#options.onRound?.({ delivered, failed, ...(failed ? { retryInMs } : {}) });
     this.#notify();
     return { delivered, failed, youngLeft, moreWaiting: full && delivered > 0 };
   }
