@@ -28,6 +28,8 @@ export function writeConnectorConfig(
     queueUrl,
     throttleLimit: site.throttleLimit,
     defaultTimeoutSeconds: site.timeoutSeconds,
+    syncIntervalSeconds: site.syncInterval,
+    queuedActions: site.queuedActions,
     transport: {
       type: 'wsman',
       auth: { type: 'basic', user: winrm.user, password: winrm.password },
