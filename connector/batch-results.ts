@@ -49,9 +49,14 @@ export class BatchResults {
 
   /** Stops the periodic flush and delivers the rest. */
   async finish(): Promise<void> {
+    this.stop();
+    await this.flush();
+  }
+
+  /** Stops the periodic flush; what is pending stays in the outbox. */
+  stop(): void {
     clearInterval(this.#timer);
     this.#timer = undefined;
-    await this.flush();
   }
 
   async #deliverPending(): Promise<void> {

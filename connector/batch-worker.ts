@@ -109,6 +109,7 @@ export class BatchWorker {
       await results.finish();
       return await this.#settle(batch, message, log, signals);
     } finally {
+      results.stop();
       untrack?.();
       heartbeat.stop();
     }

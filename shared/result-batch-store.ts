@@ -76,6 +76,7 @@ export async function putResultBatch(
   results: readonly DeviceResult[],
   signal?: AbortSignal,
 ): Promise<ResultBatchWrite> {
+  if (results.length === 0) throw new Error(`no results to write for batch ${ref.batchId}`);
   const table = tableName(prefix, 'results');
   const baseMs = Math.min(...results.map((r) => Date.parse(r.startedAt)));
   let compacted = compactResults(results, baseMs);
