@@ -91,7 +91,8 @@ export class BatchWorker {
     const log = logger.child({ operationId, batchId, messageId: message.MessageId });
     const heartbeat = startHeartbeat({
       ...this.#options,
-      receiptHandle: message.ReceiptHandle ?? '',
+      // Read at each beat: the poller gives the message the handle of its newest receive.
+      receiptHandle: () => message.ReceiptHandle ?? '',
       visibilityTimeoutSeconds: this.#visibilityTimeoutSeconds(),
       signal: signals.abort,
       logger: log,

@@ -4,7 +4,8 @@ import type { Logger } from '../shared/logger.ts';
 export interface HeartbeatOptions {
   sqs: SQSClient;
   queueUrl: string;
-  receiptHandle: string;
+  /** The message's receipt handle, read at each beat: a new receive of it may replace it. */
+  receiptHandle: string | (() => string);
   /** The visibility each beat restores, in seconds. */
   visibilityTimeoutSeconds: number;
   signal: AbortSignal;
@@ -27,7 +28,7 @@ export function startHeartbeat(options: HeartbeatOptions): Heartbeat {
       await sqs.send(
         new ChangeMessageVisibilityCommand({
           QueueUrl: queueUrl,
-          ReceiptHandle: receiptHandle,
+          ReceiptHandle: typeof receiptHandle === 'string' ? receiptHandle : receiptHandle(),
           VisibilityTimeout: visibilityTimeoutSeconds,
         }),
         { abortSignal: signal },
