@@ -8,6 +8,7 @@ import type { Logger } from '../shared/logger.ts';
 import type { Device } from '../shared/schemas/device.ts';
 import type { Site } from '../shared/schemas/site.ts';
 import { type Fleet, fleetCsv, startFleet } from '../sim/index.ts';
+import { bundleConnector } from './connector-bundle.ts';
 import { writeConnectorConfig } from './connector-config.ts';
 import { type Emulator, startDynamoDb, startSqs } from './emulators.ts';
 import { startGateway } from './gateway.ts';
@@ -182,9 +183,11 @@ async function startConnectors(
     writeConnectorConfig(sitePaths, site, env, queueUrl, winrm);
     connectors.push({ siteId: site.siteId, configPath: sitePaths.connectorConfig });
   }
+  const bundlePath = await bundleConnector(winrm.logger);
   const supervisor = new Supervisor({
     connectors,
     logger: winrm.logger,
+    ...(bundlePath ? { bundlePath } : {}),
     output: (siteId) => openSync(`${paths.logs}/connector-${siteId}.log`, 'a'),
   });
   supervisor.start();

@@ -22,6 +22,11 @@ export interface SupervisorOptions {
   output?: (siteId: string) => number | 'inherit' | 'ignore';
   /** Grace period for SIGTERM before SIGKILL when stopping. */
   stopGraceMs?: number;
+  /**
+   * A bundle of `connector/main.ts` (see `bundleConnector`) run by plain `node`; without it
+   * connectors run the TypeScript through the tsx loader.
+   */
+  bundlePath?: string;
 }
 
 interface Slot {
@@ -67,11 +72,13 @@ export class Supervisor {
   private spawn(slot: Slot): void {
     const { siteId, configPath } = slot.connector;
     const out = this.options.output?.(siteId) ?? 'inherit';
-    const child = spawn(
-      process.execPath,
-      ['--import', TSX_LOADER, CONNECTOR_MAIN, '--config', configPath],
-      { stdio: ['ignore', out, out], env: connectorEnv() },
-    );
+    const entry = this.options.bundlePath
+      ? [this.options.bundlePath]
+      : ['--import', TSX_LOADER, CONNECTOR_MAIN];
+    const child = spawn(process.execPath, [...entry, '--config', configPath], {
+      stdio: ['ignore', out, out],
+      env: connectorEnv(),
+    });
     slot.child = child;
     const startedAt = Date.now();
     this.options.logger.info({ siteId, pid: child.pid }, 'connector started');
@@ -109,8 +116,11 @@ export class Supervisor {
   }
 }
 
-/** The connector's environment: this process's, less the log file its own output goes to. */
+/**
+ * The connector's environment: this process's, less the log file its own output goes to, and
+ * WINFLEET_EXIT_WITH_PARENT so that a connector does not outlive a supervisor killed with -9.
+ */
 function connectorEnv(): NodeJS.ProcessEnv {
   const { WINFLEET_LOG_FILE: _ignored, ...env } = process.env;
-  return env;
+  return { ...env, WINFLEET_EXIT_WITH_PARENT: '1' };
 }
