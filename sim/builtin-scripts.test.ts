@@ -13,7 +13,7 @@ let first: RawClient;
 let second: RawClient;
 
 beforeAll(async () => {
-  fleet = await startFleet({ devices: 2, subnet: '127.11.2.0/24' });
+  fleet = await startFleet({ devices: 2, subnet: '127.11.7.0/24' });
   first = new RawClient(fleet.devices[0]?.address ?? '');
   second = new RawClient(fleet.devices[1]?.address ?? '');
 });
