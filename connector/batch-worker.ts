@@ -249,7 +249,7 @@ export class BatchWorker {
 }
 
 /** The result of a device that was never run: parameters unfit for the type, or cancelled. */
-function unrunResult(
+export function unrunResult(
   batch: BatchMessage,
   device: DeviceTarget,
   status: 'Failed' | 'Cancelled' | 'Expired',

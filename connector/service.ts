@@ -11,6 +11,7 @@ import { Archive, ArchiveWriter } from './archive/index.ts';
 import { BatchWorker } from './batch-worker.ts';
 import { MetricsWriter, ResultDelivery, type ResultDeliveryOptions } from './cloud/index.ts';
 import type { ConnectorConfig } from './config.ts';
+import { DeadLetterWatcher } from './dead-letter-watcher.ts';
 import { ConnectorHealth } from './health.ts';
 import { watchCloudClient } from './health-cloud.ts';
 import { type HealthServer, startHealthServer } from './health-server.ts';
@@ -33,6 +34,8 @@ export interface ConnectorServiceOptions {
   outboxRetryBaseMs?: number;
   /** Results younger than this are left to in-line delivery by the outbox loop. Default 30 s. */
   outboxInlineGraceMs?: number;
+  /** Time between two looks at the site's dead-letter queue. Default 60,000. */
+  deadLetterIntervalMs?: number;
 }
 
 /** A request into a network that drops packets gives up instead of waiting forever. */
@@ -100,8 +103,10 @@ export class ConnectorService {
         config.queueUrl ?? (await this.#retryUntilStopped(() => this.#queueUrl(parts.sqs)));
       if (queueUrl === undefined) return;
       const poller = await this.#pollerFor(parts, queueUrl);
+      const deadLetters = this.#deadLetterWatcher(parts, poller).run(this.#stop.signal);
       if (this.lifecycle.state === 'starting') this.lifecycle.moveTo('running');
       await poller.run({ stop: this.#stop.signal, abort: this.#abort.signal });
+      await deadLetters;
     } finally {
       background.abort();
       await outboxDone;
@@ -214,6 +219,22 @@ export class ConnectorService {
       waitTimeSeconds: this.#options.waitTimeSeconds ?? longPollSeconds(visibilityTimeoutSeconds),
     });
     return this.#poller;
+  }
+
+  /** Finishes the site's dead-lettered batches; it leaves alone the batches the poller holds. */
+  #deadLetterWatcher(parts: Parts, poller: Poller): DeadLetterWatcher {
+    const { config, logger } = this.#options;
+    return new DeadLetterWatcher({
+      siteId: config.siteId,
+      prefix: config.prefix,
+      sqs: parts.sqs,
+      archive: parts.archive,
+      writer: new CountedWriter(this.health, parts.archive),
+      delivery: this.#delivery(parts.documents),
+      logger,
+      holds: (operationId, batchId) => poller.holds(operationId, batchId),
+      intervalMs: this.#options.deadLetterIntervalMs,
+    });
   }
 
   #counted(worker: BatchWorker): MessageHandler {

@@ -3,7 +3,11 @@ import type { Template } from 'aws-cdk-lib/assertions';
 import { Queue } from 'aws-cdk-lib/aws-sqs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { TABLES, type TableKey } from '../shared/tables.ts';
-import { CONNECTOR_QUEUE_ACTIONS, CONNECTOR_TABLE_ACCESS } from './connector-access.ts';
+import {
+  CONNECTOR_DEAD_LETTER_ACTIONS,
+  CONNECTOR_QUEUE_ACTIONS,
+  CONNECTOR_TABLE_ACCESS,
+} from './connector-access.ts';
 import { connectorCommonName } from './site-resources.ts';
 import { buildTestApp, logicalId, synthTemplate, writeTempFile } from './test-support.ts';
 import type { WinfleetStack } from './winfleet-stack.ts';
@@ -122,11 +126,24 @@ describe('connector policy', () => {
   it('receives, deletes and extends visibility on its own queue', () => {
     const queueId = logicalId(stack, site('site-a').queue);
     const queueStatements = connectorStatements('site-a').filter((s) =>
-      [s.Action].flat().some((action) => action.startsWith('sqs:')),
+      resourceIds(s).includes(queueId),
     );
     expect(queueStatements).toHaveLength(1);
     expect(queueStatements[0]?.Action).toEqual([...CONNECTOR_QUEUE_ACTIONS]);
     expect(queueStatements[0] && resourceIds(queueStatements[0])).toEqual([queueId]);
+  });
+
+  it('receives and deletes on its own dead-letter queue, nothing more', () => {
+    const dlqId = logicalId(stack, site('site-a').deadLetterQueue);
+    const sqsStatements = connectorStatements('site-a').filter((s) =>
+      [s.Action].flat().some((action) => action.startsWith('sqs:')),
+    );
+    const onDlq = sqsStatements.filter((s) => resourceIds(s).includes(dlqId));
+    expect(sqsStatements).toHaveLength(2);
+    expect(onDlq).toHaveLength(1);
+    expect(onDlq[0]?.Action).toEqual([...CONNECTOR_DEAD_LETTER_ACTIONS]);
+    expect(onDlq[0] && resourceIds(onDlq[0])).toEqual([dlqId]);
+    expect(onDlq[0]?.Action).not.toContain('sqs:SendMessage');
   });
 
   it('writes the sites table only under its own site id', () => {
@@ -163,7 +180,7 @@ describe('connector policy', () => {
       ['site-b2', 'site-b'],
     ] as const) {
       const statements = connectorStatements(own);
-      const forbidden = [site(other).queue, site(other).deadLetterQueue, site(own).deadLetterQueue];
+      const forbidden = [site(other).queue, site(other).deadLetterQueue];
       const reachable = new Set(statements.flatMap(resourceIds));
       for (const queue of forbidden) expect(reachable.has(logicalId(stack, queue))).toBe(false);
 

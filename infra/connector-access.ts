@@ -67,21 +67,37 @@ export const CONNECTOR_QUEUE_ACTIONS = [
   'sqs:GetQueueAttributes',
 ] as const;
 
+/**
+ * What a connector does with its own dead-letter queue: it finishes the batches found there
+ * (each unrun device gets a Failed result) and deletes them; a message that is not a batch
+ * stays for an operator. It never changes visibility there nor sends anywhere.
+ */
+export const CONNECTOR_DEAD_LETTER_ACTIONS = [
+  'sqs:ReceiveMessage',
+  'sqs:DeleteMessage',
+  'sqs:GetQueueUrl',
+] as const;
+
 /** The statements of one site's connector policy. */
 export function connectorStatements(
   siteId: string,
-  queueArn: string,
+  queues: { queueArn: string; deadLetterQueueArn: string },
   tableArns: Record<TableKey, string>,
 ): PolicyStatement[] {
   const queue = new PolicyStatement({
     sid: 'OwnQueue',
     actions: [...CONNECTOR_QUEUE_ACTIONS],
-    resources: [queueArn],
+    resources: [queues.queueArn],
+  });
+  const deadLetterQueue = new PolicyStatement({
+    sid: 'OwnDeadLetterQueue',
+    actions: [...CONNECTOR_DEAD_LETTER_ACTIONS],
+    resources: [queues.deadLetterQueueArn],
   });
   const tables = Object.entries(CONNECTOR_TABLE_ACCESS).flatMap(([key, access]) =>
     tableStatements(key as TableKey, access, siteId, tableArns[key as TableKey]),
   );
-  return [queue, ...tables];
+  return [queue, deadLetterQueue, ...tables];
 }
 
 function tableStatements(

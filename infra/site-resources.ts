@@ -129,7 +129,11 @@ export class SiteResources extends Construct {
       }),
     );
     const policy = new Policy(this, 'ConnectorPolicy', {
-      statements: connectorStatements(site.siteId, this.queue.queueArn, props.tableArns),
+      statements: connectorStatements(
+        site.siteId,
+        { queueArn: this.queue.queueArn, deadLetterQueueArn: this.deadLetterQueue.queueArn },
+        props.tableArns,
+      ),
     });
     role.attachInlinePolicy(policy);
     return role;
