@@ -11,6 +11,29 @@ import { createSiteQueue, startTestCloud, type TestCloud } from './testing/cloud
 const MAIN = fileURLToPath(new URL('./main.ts', import.meta.url));
 const TSX = createRequire(import.meta.url).resolve('tsx');
 
+/** argv: tsx, main.ts, config file, log file. */
+const PARENT_SCRIPT = `
+const { spawn } = require('node:child_process');
+const { openSync } = require('node:fs');
+const [tsx, main, config, log] = process.argv.slice(1);
+const out = openSync(log, 'a');
+const child = spawn(process.execPath, ['--import', tsx, main, '--config', config], {
+  stdio: ['ignore', out, out],
+});
+process.stdout.write(child.pid + '\\n');
+setInterval(() => {}, 1000);
+`;
+
+/** Whether `pid` is a live process (an exited one waiting to be reaped does not count). */
+function isRunning(pid: number): boolean {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) !== 'Z';
+  } catch {
+    return false;
+  }
+}
+
 describe('connector/main.ts', () => {
   let cloud: TestCloud;
   let dir: string;
@@ -67,6 +90,50 @@ describe('connector/main.ts', () => {
     expect(stderr).not.toContain('never-logged');
     expect(existsSync(pidPath)).toBe(false);
     expect(existsSync(path.join(dir, 'site-a', 'archive.db'))).toBe(true);
+  });
+
+  it('drains and exits when its parent is killed, with WINFLEET_EXIT_WITH_PARENT=1', async () => {
+    const configPath = path.join(dir, 'orphan.json');
+    writeFileSync(
+      configPath,
+      JSON.stringify({
+        siteId: 'site-a',
+        dataDir: 'orphan',
+        prefix: cloud.prefix,
+        dynamodbEndpoint: cloud.dynamodb.endpoint,
+        sqsEndpoint: cloud.sqs.endpoint,
+        transport: { type: 'wsman', auth: { type: 'basic', user: 'u' } },
+      }),
+    );
+    const logPath = path.join(dir, 'orphan.log');
+    // A stand-in for the supervisor: starts the connector, logs to a file, prints its pid.
+    const parent = spawn(process.execPath, ['-e', PARENT_SCRIPT, TSX, MAIN, configPath, logPath], {
+      env: { ...process.env, WINFLEET_EXIT_WITH_PARENT: '1', WINFLEET_WINRM_PASSWORD: 'p' },
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
+    let stdout = '';
+    parent.stdout.on('data', (chunk: Buffer) => {
+      stdout += chunk.toString();
+    });
+    const log = () => (existsSync(logPath) ? readFileSync(logPath, 'utf8') : '');
+
+    await eventually(() => log().includes('"state":"running"'), 400);
+    const pid = Number(stdout.trim());
+    parent.kill('SIGKILL');
+    try {
+      await eventually(() => !isRunning(pid), 400);
+    } finally {
+      // A connector that outlived the test would poll the queue forever.
+      if (isRunning(pid)) process.kill(pid, 'SIGKILL');
+    }
+
+    const events = log()
+      .split('\n')
+      .filter(Boolean)
+      .map((line) => JSON.parse(line));
+    expect(events.map((e) => e.msg)).toContain('parent process gone');
+    const states = events.filter((e) => e.msg === 'connector state').map((e) => e.state);
+    expect(states).toEqual(['starting', 'running', 'draining', 'stopped']);
   });
 
   it('exits 1 with the problem named when the config is invalid', async () => {

@@ -26,6 +26,7 @@ async function main(): Promise<Logger> {
   // The first signal drains; a second one abandons the devices still in flight.
   process.on('SIGTERM', () => service.stop());
   process.on('SIGINT', () => service.stop());
+  const parentWatch = watchParent(service, logger);
   // Live config reload (throttle limit, ramp-up, jitter) and archive retention and vacuum.
   const live = startLiveConfig({
     file: flags.config,
@@ -37,11 +38,34 @@ async function main(): Promise<Logger> {
   try {
     await service.run();
   } finally {
+    parentWatch.close();
     live.close();
     await upkeep.stop();
     removePidFile(config);
   }
   return logger;
+}
+
+/** How often the parent watch looks at `process.ppid`. */
+const PARENT_CHECK_MS = 1000;
+
+/**
+ * With `WINFLEET_EXIT_WITH_PARENT=1` (set by the local supervisor), drains and exits when the
+ * process that started the connector is gone: killed with -9, the supervisor cannot stop its
+ * children, and each would go on polling its site's queue beside the next supervisor's. An
+ * orphan is re-parented (to init or a subreaper), so its parent pid changes.
+ */
+function watchParent(service: ConnectorService, logger: Logger): { close(): void } {
+  if (process.env.WINFLEET_EXIT_WITH_PARENT !== '1') return { close() {} };
+  const parentPid = process.ppid;
+  const timer = setInterval(() => {
+    if (process.ppid === parentPid) return;
+    clearInterval(timer);
+    logger.warn({ parentPid, newParentPid: process.ppid }, 'parent process gone');
+    service.stop();
+  }, PARENT_CHECK_MS);
+  timer.unref();
+  return { close: () => clearInterval(timer) };
 }
 
 function writePidFile(config: ConnectorConfig): void {
