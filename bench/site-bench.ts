@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { withCpuProfile } from './cpu-profile.ts';
-import { addCounts, sumCounts } from './figures.ts';
+import { sumCounts } from './figures.ts';
 import { cpuSeconds } from './proc.ts';
 import { type PywinrmFigures, pywinrmAvailable, runPywinrm } from './pywinrm.ts';
 import { startSimProcess } from './sim-process.ts';
@@ -37,12 +37,34 @@ export interface ClientFigures {
   clientCpuSeconds: number;
 }
 
+/** Actions a result waits for; Signal and Delete run in the background clean-up queue. */
+const CRITICAL_ACTIONS = new Set(['Create', 'Command', 'Send', 'Receive']);
+
+export interface WinfleetSweepFigures {
+  /** From the first device started to the last result. */
+  seconds: number;
+  /** Exchanges during the sweep by action, background clean-up included. */
+  exchanges: Record<string, number>;
+  /** Create, Command, Send and Receive per device: the exchanges a result waits for. */
+  criticalExchangesPerDevice: number;
+  /** criticalExchangesPerDevice × latency × devices / throttle. */
+  latencyBoundSeconds: number;
+  outcomes: Record<string, number>;
+}
+
 export interface SiteBenchFigures {
+  /**
+   * The first (cold) sweep: `seconds` is to the last result, `exchangesPerDevice` counts every
+   * exchange of the sweep (the background Signals included) plus the shell Deletes at close,
+   * `latencyBoundSeconds` counts only the critical exchanges.
+   */
   winfleet: ClientFigures & {
-    /** The part of `seconds` spent deleting pooled shells when the transport closed. */
+    criticalExchangesPerDevice: number;
+    /** The same devices again on the same transport right after: shells reused. */
+    warm: WinfleetSweepFigures;
+    /** Closing the transport after both sweeps: queued clean-up and the shells' Deletes. */
     closeSeconds: number;
-    /** Exchanges with the run's result waiting on them (the shells' Deletes are not). */
-    inRunExchangesPerDevice: number;
+    closeExchanges: Record<string, number>;
   };
   pywinrm?: ClientFigures;
 }
@@ -116,10 +138,11 @@ async function measure<T>(simPid: number, clientPid: 'self' | undefined, work: (
   };
 }
 
-type Timed = { seconds: number } | { seconds: number; closeSeconds: number };
+type Timed = { seconds: number } | { cold: { seconds: number } };
 
+/** The time a run is ranked by: pywinrm's whole run, winfleet's cold sweep to its last result. */
 function totalSeconds(figures: Timed): number {
-  return figures.seconds + ('closeSeconds' in figures ? figures.closeSeconds : 0);
+  return 'cold' in figures ? figures.cold.seconds : figures.seconds;
 }
 
 async function best<T extends Timed>(
@@ -141,19 +164,35 @@ function bound(perDevice: number, options: SiteBenchOptions): number {
 
 function winfleetFigures(m: Measured<SiteRunFigures>, options: SiteBenchOptions) {
   const f = m.figures;
-  const exchanges = addCounts(f.exchanges, f.closeExchanges);
-  const perDevice = sumCounts(exchanges) / f.devices;
+  const cold = sweepFigures(f.cold, options);
+  const deletes = f.closeExchanges.Delete ?? 0;
   return {
-    seconds: f.seconds + f.closeSeconds,
+    seconds: cold.seconds,
     allSeconds: m.all,
+    exchanges: cold.exchanges,
+    exchangesPerDevice: (sumCounts(cold.exchanges) + deletes) / options.devices,
+    criticalExchangesPerDevice: cold.criticalExchangesPerDevice,
+    latencyBoundSeconds: cold.latencyBoundSeconds,
+    outcomes: cold.outcomes,
+    warm: sweepFigures(f.warm, options),
     closeSeconds: f.closeSeconds,
-    exchanges,
-    exchangesPerDevice: perDevice,
-    inRunExchangesPerDevice: sumCounts(f.exchanges) / f.devices,
-    latencyBoundSeconds: bound(perDevice, options),
-    outcomes: f.statuses,
+    closeExchanges: f.closeExchanges,
     simulatorCpuSeconds: m.simulatorCpuSeconds,
     clientCpuSeconds: m.clientCpuSeconds,
+  };
+}
+
+function sweepFigures(sweep: SiteRunFigures['cold'], options: SiteBenchOptions) {
+  const critical = Object.entries(sweep.exchanges)
+    .filter(([action]) => CRITICAL_ACTIONS.has(action))
+    .reduce((total, [, n]) => total + n, 0);
+  const perDevice = critical / options.devices;
+  return {
+    seconds: sweep.seconds,
+    exchanges: sweep.exchanges,
+    criticalExchangesPerDevice: perDevice,
+    latencyBoundSeconds: bound(perDevice, options),
+    outcomes: sweep.statuses,
   };
 }
 

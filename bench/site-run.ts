@@ -1,9 +1,11 @@
+import { randomUUID } from 'node:crypto';
 import { setMaxListeners } from 'node:events';
 import { Writable } from 'node:stream';
 import { pino } from 'pino';
 import { operationScript } from '../connector/operation-script.ts';
 import { runOnDevice } from '../connector/runner.ts';
 import { SiteThrottle } from '../connector/throttle.ts';
+import type { Transport } from '../connector/transport.ts';
 import { createWsmanTransport } from '../connector/wsman/index.ts';
 import type { DeviceTarget } from '../shared/schemas/device.ts';
 
@@ -13,23 +15,33 @@ export interface SiteRunOptions {
   password: string;
 }
 
-export interface SiteRunFigures {
-  devices: number;
+export interface SweepFigures {
   /** From the first device started to the last result. */
   seconds: number;
-  /** Deleting the pooled shells when the transport closes, outside `seconds`. */
-  closeSeconds: number;
   statuses: Record<string, number>;
-  /** WS-Management exchanges made during the run, by action (Create, Command, Receive...). */
+  /**
+   * WS-Management exchanges made during the sweep, by action: those a result waits for
+   * (Create, Command, Send, Receive) and the background clean-up that happened meanwhile.
+   */
   exchanges: Record<string, number>;
-  /** Exchanges made when the transport closed (the pooled shells' Deletes). */
+}
+
+export interface SiteRunFigures {
+  devices: number;
+  /** The first sweep: every shell is created. */
+  cold: SweepFigures;
+  /** The same devices swept again right after, within the shell TTL: shells are reused. */
+  warm: SweepFigures;
+  /** Closing the transport: the clean-up still queued and the pooled shells' Deletes. */
+  closeSeconds: number;
   closeExchanges: Record<string, number>;
 }
 
 /**
- * A status sweep of one site through the connector's own code: the WS-Management transport,
+ * Status sweeps of one site through the connector's own code: the WS-Management transport,
  * the site throttle and the per-device runner, as a batch worker drives them (no SQS, archive
- * or DynamoDB). Exchanges are counted from the transport's trace log lines.
+ * or DynamoDB). Two sweeps on one transport, as a connector runs consecutive operations, then
+ * the transport is closed. Exchanges are counted from the transport's trace log lines.
  */
 export async function runSiteThroughConnector(
   devices: DeviceTarget[],
@@ -41,8 +53,25 @@ export async function runSiteThroughConnector(
     logger: pino({ level: process.env.BENCH_NO_COUNT ? 'info' : 'trace' }, counter.stream),
   });
   const throttle = new SiteThrottle(options.throttleLimit);
+  const cold = await sweep(transport, throttle, devices, options, counter);
+  const warm = await sweep(transport, throttle, devices, options, counter);
+
+  const closeStartedMs = performance.now();
+  await transport.close();
+  const closeSeconds = (performance.now() - closeStartedMs) / 1000;
+  const closeExchanges = counter.take();
+  return { devices: devices.length, cold, warm, closeSeconds, closeExchanges };
+}
+
+async function sweep(
+  transport: Transport,
+  throttle: SiteThrottle,
+  devices: DeviceTarget[],
+  options: SiteRunOptions,
+  counter: ExchangeCounter,
+): Promise<SweepFigures> {
   const job = {
-    operationId: 'bench-op',
+    operationId: `bench-op-${randomUUID()}`,
     batchId: 'bench-batch',
     siteId: 'bench-site',
     script: operationScript('status', undefined),
@@ -61,22 +90,18 @@ export async function runSiteThroughConnector(
         deviceId: device.deviceId,
         operationLimit: options.throttleLimit,
       });
+      // Released when the result is known, as the batch worker does.
+      let result: Awaited<ReturnType<typeof runOnDevice>>;
       try {
-        const result = await runOnDevice(transport, device, job, signal);
-        statuses[result.status] = (statuses[result.status] ?? 0) + 1;
+        result = await runOnDevice(transport, device, job, signal);
       } finally {
         release();
       }
+      statuses[result.status] = (statuses[result.status] ?? 0) + 1;
     }),
   );
   const seconds = (performance.now() - startedMs) / 1000;
-  const exchanges = counter.take();
-
-  const closeStartedMs = performance.now();
-  await transport.close();
-  const closeSeconds = (performance.now() - closeStartedMs) / 1000;
-  const closeExchanges = counter.take();
-  return { devices: devices.length, seconds, closeSeconds, statuses, exchanges, closeExchanges };
+  return { seconds, statuses, exchanges: counter.take() };
 }
 
 /** Counts the transport's `wsman exchange` trace lines by the action's last path segment. */

@@ -3,6 +3,7 @@ import { z } from 'zod';
 import type { Logger } from '../../shared/logger.ts';
 import type { DeviceTarget } from '../../shared/schemas/device.ts';
 import type { CommandOutcome, RunOptions, Transport } from '../transport.ts';
+import { CleanupQueue } from './cleanup.ts';
 import { WinrsClient } from './client.ts';
 import { type WsmanAuth, WsmanHttpClient } from './http.ts';
 import { runScript } from './run.ts';
@@ -44,6 +45,8 @@ const Options = z.strictObject({
   maxShellsPerDevice: z.number().int().min(1).default(2),
   connectTimeoutMs: z.number().int().min(1).default(10_000),
   cleanupTimeoutMs: z.number().int().min(1).default(10_000),
+  maxCleanupRequests: z.number().int().min(1).default(64),
+  maxCleanupBacklog: z.number().int().min(1).default(1024),
   logger: z.custom<Logger>().optional(),
 });
 
@@ -72,6 +75,13 @@ export interface WsmanTransportOptions {
   connectTimeoutMs?: number;
   /** Budget for each clean-up request (Signal, Delete); default 10 s. */
   cleanupTimeoutMs?: number;
+  /**
+   * Clean-up requests (the Signal terminate after Done, shell Deletes) in flight at once across
+   * every device; they run in the background, one at a time per device. Default 64.
+   */
+  maxCleanupRequests?: number;
+  /** Clean-up requests queued past which finished runs wait before returning; default 1,024. */
+  maxCleanupBacklog?: number;
   logger?: Logger;
 }
 
@@ -83,18 +93,33 @@ interface DeviceSession {
 
 /**
  * A `Transport` that runs PowerShell over WS-Management (WinRS) itself: one keep-alive HTTP
- * client and one shell pool per device. Throws `WsmanError`s (see `errors.ts`).
+ * client and one shell pool per device, shells kept for reuse across runs and batches within
+ * `shellTtlMs`. A run returns when its command is Done; the clean-up after it runs in a bounded
+ * background queue that `close` waits for. Throws `WsmanError`s (see `errors.ts`).
  */
 export function createWsmanTransport(input: WsmanTransportOptions): Transport {
   const options = Options.parse(input);
   const auth = loadAuth(options.auth);
   const sessions = new Map<string, DeviceSession>();
+  const cleanup = new CleanupQueue({
+    maxRunning: options.maxCleanupRequests,
+    maxPending: options.maxCleanupBacklog,
+    ...(options.logger ? { logger: options.logger } : {}),
+  });
+  // Idle shells past their TTL are deleted even when their device is not run again.
+  const staleSweep = setInterval(
+    () => {
+      for (const session of sessions.values()) session.pool.dropStale();
+    },
+    Math.max(1000, options.shellTtlMs / 2),
+  );
+  staleSweep.unref();
 
   const sessionFor = (device: DeviceTarget): DeviceSession => {
     const key = `${device.address}:${device.port}`;
     let session = sessions.get(key);
     if (!session) {
-      session = openSession(device, options, auth);
+      session = openSession(device, key, options, { auth, cleanup });
       sessions.set(key, session);
     }
     return session;
@@ -108,6 +133,7 @@ export function createWsmanTransport(input: WsmanTransportOptions): Transport {
         {
           client: session.client,
           pool: session.pool,
+          cleanup,
           cleanupTimeoutMs: options.cleanupTimeoutMs,
           logger,
         },
@@ -116,9 +142,14 @@ export function createWsmanTransport(input: WsmanTransportOptions): Transport {
       );
     },
     async close(): Promise<void> {
+      clearInterval(staleSweep);
       const all = [...sessions.values()];
       sessions.clear();
       await Promise.all(all.map((s) => s.pool.close()));
+      await cleanup.drain();
+      if (cleanup.failures > 0) {
+        options.logger?.warn({ failures: cleanup.failures }, 'wsman clean-up failures');
+      }
       for (const s of all) s.http.close();
     },
   };
@@ -126,7 +157,13 @@ export function createWsmanTransport(input: WsmanTransportOptions): Transport {
 
 type ParsedOptions = z.infer<typeof Options>;
 
-function openSession(device: DeviceTarget, options: ParsedOptions, auth: WsmanAuth): DeviceSession {
+function openSession(
+  device: DeviceTarget,
+  key: string,
+  options: ParsedOptions,
+  shared: { auth: WsmanAuth; cleanup: CleanupQueue },
+): DeviceSession {
+  const { auth, cleanup } = shared;
   const http = new WsmanHttpClient({
     host: device.address,
     port: device.port,
@@ -153,6 +190,8 @@ function openSession(device: DeviceTarget, options: ParsedOptions, auth: WsmanAu
       maxCommandsPerShell: options.maxCommandsPerShell,
       maxShells: options.maxShellsPerDevice,
       cleanupTimeoutMs: options.cleanupTimeoutMs,
+      cleanup,
+      deviceKey: key,
     },
     logger,
   );

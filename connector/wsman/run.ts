@@ -1,6 +1,7 @@
 import type { Logger } from '../../shared/logger.ts';
 import { FAULT_CODE } from '../../shared/wsman.ts';
 import type { CommandOutcome, RunOptions } from '../transport.ts';
+import type { CleanupQueue } from './cleanup.ts';
 import type { WinrsClient } from './client.ts';
 import { type PowerShellInvocation, planInvocation } from './command-line.ts';
 import { WsmanFaultError } from './errors.ts';
@@ -18,6 +19,8 @@ class DeadlineReached extends Error {
 export interface RunContext {
   client: WinrsClient;
   pool: ShellPool;
+  /** Holds a finished run while the background clean-up is too far behind. */
+  cleanup: CleanupQueue;
   cleanupTimeoutMs: number;
   logger?: Logger;
 }
@@ -25,13 +28,17 @@ export interface RunContext {
 interface Started {
   shell: PooledShell;
   commandId: string;
+  /** Set once its clean-up is scheduled: the command's shell is no longer this run's. */
+  ended?: boolean;
 }
 
 /**
  * Runs one PowerShell script in a pooled shell: Command (or Command + Send for a long script),
- * then Receive until Done. Past the deadline the command gets Signal terminate, its shell is
- * deleted and the outcome is `TimedOut` with the output so far. The caller's abort signal
- * ends the run the same way and rethrows the abort reason.
+ * then Receive until Done, and returns as soon as Done arrives. The Signal terminate that frees
+ * the command on the host runs afterwards in the background clean-up queue, and the shell goes
+ * back to the pool once it has. Past the deadline the command gets Signal terminate and its
+ * shell is deleted (in the background too) and the outcome is `TimedOut` with the output so
+ * far. The caller's abort signal ends the run the same way and rethrows the abort reason.
  */
 export async function runScript(
   ctx: RunContext,
@@ -51,11 +58,11 @@ export async function runScript(
   try {
     started = await startCommand(ctx, planInvocation(script), guard.signal);
     const exitCode = await receiveUntilDone(ctx.client, started, output, guard.signal);
-    await terminateQuietly(ctx, started);
-    void ctx.pool.release(started.shell, true);
+    endStarted(ctx, started, true);
+    await ctx.cleanup.waitForRoom();
     return outcome('Completed', exitCode, output);
   } catch (error) {
-    if (started) await endStarted(ctx, started, true);
+    if (started) endStarted(ctx, started, false);
     if (guard.signal.reason instanceof DeadlineReached)
       return outcome('TimedOut', undefined, output);
     throw guard.signal.aborted ? guard.signal.reason : error;
@@ -81,7 +88,8 @@ async function startCommand(
     try {
       commandId = await ctx.client.command(shell.id, plan.command, plan.args, signal);
     } catch (error) {
-      await ctx.pool.release(shell, false);
+      // The shell may be broken: deleted in the background, the retry takes a fresh one.
+      void ctx.pool.release(shell, false);
       if (attempt === 1 && isRetryableBeforeStart(error)) {
         ctx.logger?.debug(
           { faultCode: (error as WsmanFaultError).code },
@@ -106,7 +114,7 @@ async function sendStdin(
   try {
     await ctx.client.sendInput(started.shell.id, started.commandId, stdin, signal);
   } catch (error) {
-    await endStarted(ctx, started, true);
+    endStarted(ctx, started, false);
     throw error;
   }
 }
@@ -131,23 +139,23 @@ async function receiveUntilDone(
   }
 }
 
-/** After Done: Signal terminate releases the command on the host (a fault here is harmless). */
-async function terminateQuietly(ctx: RunContext, started: Started): Promise<void> {
-  await ctx.client
-    .signal(
-      started.shell.id,
-      started.commandId,
-      undefined,
-      AbortSignal.timeout(ctx.cleanupTimeoutMs),
-    )
-    .catch((error: unknown) => ctx.logger?.debug({ err: error }, 'terminate after done failed'));
-}
-
-/** A command that did not finish normally: terminate it (when asked) and delete its shell. */
-async function endStarted(ctx: RunContext, started: Started, terminate: boolean): Promise<void> {
-  if (!started.shell.busy) return;
-  if (terminate) await terminateQuietly(ctx, started);
-  await ctx.pool.release(started.shell, false);
+/**
+ * Schedules the command's Signal terminate in the background and hands its shell back after
+ * it: for reuse after Done (`reusable`), else to be deleted. Windows keeps a command, Done or
+ * not, until it is terminated or its shell deleted, so the Signal is never skipped; no result
+ * waits for it, and a failed Signal (logged by the queue) gets the shell deleted instead.
+ */
+function endStarted(ctx: RunContext, started: Started, reusable: boolean): void {
+  if (started.ended) return;
+  started.ended = true;
+  const { shell, commandId } = started;
+  ctx.pool.releaseAfter(
+    shell,
+    'signal terminate',
+    () =>
+      ctx.client.signal(shell.id, commandId, undefined, AbortSignal.timeout(ctx.cleanupTimeoutMs)),
+    reusable,
+  );
 }
 
 function outcome(

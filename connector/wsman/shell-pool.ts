@@ -1,5 +1,6 @@
 import type { Logger } from '../../shared/logger.ts';
 import { FAULT_CODE } from '../../shared/wsman.ts';
+import type { CleanupQueue } from './cleanup.ts';
 import type { WinrsClient } from './client.ts';
 import { WsmanFaultError } from './errors.ts';
 
@@ -14,6 +15,10 @@ export interface ShellPoolOptions {
   maxShells: number;
   /** Budget for a Delete sent during clean-up. */
   cleanupTimeoutMs: number;
+  /** Where Deletes and post-command Signals run, off the commands' critical path. */
+  cleanup: CleanupQueue;
+  /** The device, as the clean-up queue keys it (one clean-up request at a time per device). */
+  deviceKey: string;
   now?: () => number;
 }
 
@@ -22,7 +27,10 @@ export interface PooledShell {
   readonly id: string;
   lastUsedAtMs: number;
   commands: number;
+  /** Lent to a command, or waiting for its command's clean-up (`releaseAfter`). */
   busy: boolean;
+  /** Busy only until the background clean-up of its last command has run. */
+  finishing?: boolean;
 }
 
 /** The shells of one device: reused within a TTL, recycled after a number of commands. */
@@ -45,20 +53,41 @@ export class ShellPool {
     return this.#shells.length;
   }
 
-  /** A free shell, a new one (up to `maxShells`), or the next one released. */
+  /**
+   * A free shell, a new one (up to `maxShells`), or the next one released. A shell whose last
+   * command is being cleaned up is waited for rather than a new one created: its Signal takes
+   * one exchange, as a Create would, and the device keeps one shell.
+   */
   async acquire(signal: AbortSignal): Promise<PooledShell> {
     for (;;) {
       signal.throwIfAborted();
-      this.#dropStale();
+      this.dropStale();
       const idle = this.#shells.find((shell) => !shell.busy);
       if (idle) {
         idle.busy = true;
         return idle;
       }
-      if (this.#shells.length + this.#creating < this.#options.maxShells)
+      const finishing = this.#shells.some((shell) => shell.finishing);
+      if (!finishing && this.#shells.length + this.#creating < this.#options.maxShells)
         return this.#create(signal);
       await this.#waitForRelease(signal);
     }
+  }
+
+  /**
+   * Runs `work` (the command's Signal terminate) in the background clean-up queue and then
+   * returns the shell: reused when `reusable` and `work` succeeded, deleted otherwise.
+   */
+  releaseAfter(shell: PooledShell, what: string, work: () => Promise<void>, reusable: boolean) {
+    shell.finishing = true;
+    const cleanup = this.#options.cleanup
+      .run(this.#options.deviceKey, what, work)
+      .then((ok) => {
+        shell.finishing = false;
+        return this.release(shell, reusable && ok);
+      })
+      .finally(() => this.#deletions.delete(cleanup));
+    this.#deletions.add(cleanup);
   }
 
   /** Returns a shell after a command; a shell that may be broken is deleted instead. */
@@ -77,19 +106,20 @@ export class ShellPool {
     const index = this.#shells.indexOf(shell);
     if (index < 0) return Promise.resolve();
     this.#shells.splice(index, 1);
-    const deletion = this.#client
-      .deleteShell(shell.id, AbortSignal.timeout(this.#options.cleanupTimeoutMs))
-      .catch((error: unknown) =>
-        this.#logger?.debug({ err: error, shellId: shell.id }, 'shell delete failed'),
+    const deletion = this.#options.cleanup
+      .run(this.#options.deviceKey, 'shell delete', () =>
+        this.#client.deleteShell(shell.id, AbortSignal.timeout(this.#options.cleanupTimeoutMs)),
       )
+      .then(() => undefined)
       .finally(() => this.#deletions.delete(deletion));
     this.#deletions.add(deletion);
     this.#wake();
     return deletion;
   }
 
-  /** Deletes every shell and waits for the deletions. */
+  /** Waits for the clean-up in progress, then deletes every shell and waits for the deletions. */
   async close(): Promise<void> {
+    while (this.#deletions.size > 0) await Promise.all([...this.#deletions]);
     for (const shell of [...this.#shells]) this.discard(shell);
     await Promise.all([...this.#deletions]);
   }
@@ -132,11 +162,9 @@ export class ShellPool {
 
   async #deleteOrphan(shellId: string): Promise<void> {
     this.#logger?.debug({ shellId }, 'deleting a shell created after its run was aborted');
-    await this.#client
-      .deleteShell(shellId, AbortSignal.timeout(this.#options.cleanupTimeoutMs))
-      .catch((error: unknown) =>
-        this.#logger?.debug({ err: error, shellId }, 'shell delete failed'),
-      );
+    await this.#options.cleanup.run(this.#options.deviceKey, 'orphan shell delete', () =>
+      this.#client.deleteShell(shellId, AbortSignal.timeout(this.#options.cleanupTimeoutMs)),
+    );
   }
 
   #track(deletion: Promise<void>): void {
@@ -157,7 +185,8 @@ export class ShellPool {
     }
   }
 
-  #dropStale(): void {
+  /** Deletes (in the background) the idle shells unused for longer than `shellTtlMs`. */
+  dropStale(): void {
     const now = this.#now();
     for (const shell of [...this.#shells]) {
       const expired = now - shell.lastUsedAtMs > this.#options.shellTtlMs;

@@ -79,14 +79,17 @@ const done =
     );
 
 describe('wsman transport: the WinRS flow', () => {
-  it('runs a script through Create, Command, Receive and Signal and returns its output', async () => {
+  it('returns at Done after Create, Command and Receive, then signals terminate in the background', async () => {
     const script = `Write-Output "it's "quoted" — 日本語 🚀"`;
     const { host, transport, device } = await setUp(scripted([done('hi\r\n', 3)]));
 
     const outcome = await transport.run(device, script, { timeoutMs: 10_000 });
+    const beforeClose = host.actions();
+    await transport.close();
 
     expect(outcome).toEqual({ state: 'Completed', exitCode: 3, stdout: 'hi\r\n', stderr: '' });
-    expect(host.actions()).toEqual(['Create', 'Command', 'Receive', 'Signal']);
+    expect(beforeClose.slice(0, 3)).toEqual(['Create', 'Command', 'Receive']);
+    expect(host.actions()).toEqual(['Create', 'Command', 'Receive', 'Signal', 'Delete']);
     const create = host.requests[0]?.xml ?? '';
     expect(create).toContain('<w:Option Name="WINRS_CODEPAGE">65001</w:Option>');
     expect(create).toContain('<w:Option Name="WINRS_NOPROFILE">TRUE</w:Option>');
@@ -180,6 +183,7 @@ describe('wsman transport: deadline and abort', () => {
     );
 
     const outcome = await transport.run(device, 'Start-Sleep 60', { timeoutMs: 300 });
+    await transport.close();
 
     expect(outcome).toEqual({
       state: 'TimedOut',
@@ -215,6 +219,7 @@ describe('wsman transport: deadline and abort', () => {
     const run = transport.run(device, 'x', { timeoutMs: 10_000, signal: controller.signal });
 
     await expect(run).rejects.toThrow('operation cancelled');
+    await transport.close();
     expect(host.actions()).toContain('Delete');
   });
 });
@@ -381,6 +386,7 @@ describe('wsman transport: errors', () => {
     const error = await transport.run(device, 'x', { timeoutMs: 10_000 }).catch((e: unknown) => e);
 
     expect(error).toBeInstanceOf(WsmanProtocolError);
+    await transport.close();
     expect(host.actions()).toContain('Delete');
   });
 });
