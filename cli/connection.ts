@@ -142,7 +142,8 @@ function regionOf(apiUrl: string, region: string | undefined, env: NodeJS.Proces
 }
 
 function localStack(env: NodeJS.ProcessEnv, cwd: string): Connection {
-  const tokenPath = join(resolve(cwd, env.WINFLEET_DATA_DIR || LOCAL_DATA_DIR), 'api-token');
+  const dataDir = resolve(cwd, env.WINFLEET_DATA_DIR || LOCAL_DATA_DIR);
+  const tokenPath = join(dataDir, 'api-token');
   let token: string;
   try {
     token = readFileSync(tokenPath, 'utf8').trim();
@@ -153,7 +154,17 @@ function localStack(env: NodeJS.ProcessEnv, cwd: string): Connection {
       { cause: error },
     );
   }
-  return { kind: 'token', apiUrl: LOCAL_API_URL, token };
+  return { kind: 'token', apiUrl: localApiUrl(dataDir), token };
+}
+
+/** The URL a running local stack wrote to its data folder (it may use another --port). */
+function localApiUrl(dataDir: string): string {
+  try {
+    const url = readFileSync(join(dataDir, 'api-url'), 'utf8').trim();
+    return z.url().safeParse(url).success ? url : LOCAL_API_URL;
+  } catch {
+    return LOCAL_API_URL;
+  }
 }
 
 function parseOrThrow<S extends z.ZodType>(schema: S, value: unknown, where: string): z.output<S> {

@@ -5,6 +5,10 @@ export function stackPaths(dataDir: string) {
   return {
     dataDir,
     apiToken: join(dataDir, 'api-token'),
+    /** The API's base URL, for the CLI to find a stack started with another --port. */
+    apiUrl: join(dataDir, 'api-url'),
+    /** The pid of the stack holding the folder. */
+    stackPid: join(dataDir, 'stack.pid'),
     dynamoDb: join(dataDir, 'dynamodb'),
     logs: join(dataDir, 'logs'),
     sitesConfig: join(dataDir, 'sites.json'),

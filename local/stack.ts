@@ -11,11 +11,13 @@ import { type Fleet, fleetCsv, startFleet } from '../sim/index.ts';
 import { bundleConnector } from './connector-bundle.ts';
 import { writeConnectorConfig } from './connector-config.ts';
 import { type Emulator, startDynamoDb, startSqs } from './emulators.ts';
+import { isAddressInUse, LocalStackError } from './errors.ts';
 import { startGateway } from './gateway.ts';
 import { type StackPaths, simulatedSiteId, simulatedSubnet, stackPaths } from './layout.ts';
 import { createSiteQueue, createTables } from './provision.ts';
 import { registerFleet } from './register.ts';
 import { startSchedules } from './schedules.ts';
+import { lockDataDir } from './stack-lock.ts';
 import { Supervisor } from './supervisor.ts';
 
 export interface LocalStackOptions {
@@ -55,7 +57,8 @@ export interface LocalStack {
 export async function startLocalStack(options: LocalStackOptions): Promise<LocalStack> {
   const paths = stackPaths(options.dataDir);
   mkdirSync(paths.logs, { recursive: true });
-  const stoppers: Array<() => Promise<void>> = [];
+  const unlock = lockDataDir(paths.stackPid, options.dataDir);
+  const stoppers: Array<() => Promise<void>> = [async () => unlock()];
   const stop = async () => {
     for (const s of stoppers.reverse()) await s().catch(() => undefined);
   };
@@ -71,7 +74,12 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
     const sites = simulatedSites(options.sites);
     const user = options.winrmUser ?? 'winfleet';
     const password = options.winrmPassword ?? randomBytes(12).toString('base64url');
-    const fleets = await startFleets(options, sites, user, password);
+    const fleets = await startFleets(options, sites, user, password).catch((error: unknown) => {
+      throw addressInUse(
+        error,
+        `the simulated fleet's loopback addresses (127.${options.subnetBase ?? 20}.x.x:5985) are in use, by another stack or winfleet sim: give --subnet-base`,
+      );
+    });
     stoppers.push(() => Promise.all(fleets.map((f) => f.close())).then(() => undefined));
     const devices = fleetDevices(fleets, sites);
     writeFileSync(paths.fleetCsv, fleets.map((f) => fleetCsv(f.devices)).join(''));
@@ -80,8 +88,13 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
 
     const token = randomBytes(24).toString('base64url');
     writeFileSync(paths.apiToken, `${token}\n`, { mode: 0o600 });
-    const gateway = await startGateway({ port: options.port, token, logger: options.logger });
+    const gateway = await startGateway({ port: options.port, token, logger: options.logger }).catch(
+      (error: unknown) => {
+        throw addressInUse(error, `port ${options.port} is in use: give another --port`);
+      },
+    );
     stoppers.push(gateway.close);
+    writeFileSync(paths.apiUrl, `${gateway.url}\n`);
 
     const supervisor = await startConnectors(paths, sites, env, clients.sqs, {
       user,
@@ -96,6 +109,11 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
     await stop();
     throw error;
   }
+}
+
+/** Turns "address in use" into an error that says what to do; other errors pass unchanged. */
+function addressInUse(error: unknown, message: string): unknown {
+  return isAddressInUse(error) ? new LocalStackError(message, { cause: error }) : error;
 }
 
 /** Points this process's handlers (and the connectors it spawns) at the emulators. */

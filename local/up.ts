@@ -1,6 +1,7 @@
 import { join } from 'node:path';
 import { ApiClient } from '../cli/api-client.ts';
 import { createLogger, type Logger } from '../shared/logger.ts';
+import { LocalStackError } from './errors.ts';
 import { type LocalStack, startLocalStack } from './stack.ts';
 import { formatSummary, summarizeBySite } from './summary.ts';
 import { waitForOperation } from './wait.ts';
@@ -11,6 +12,7 @@ export interface LocalUpOptions {
   sites: number;
   devices: number;
   latencyMs: number;
+  subnetBase: number;
   sweep: boolean;
 }
 
@@ -29,8 +31,9 @@ export async function runLocalUp(options: LocalUpOptions): Promise<void> {
     sites: options.sites,
     devicesPerSite: options.devices,
     latencyMs: options.latencyMs,
+    subnetBase: options.subnetBase,
     logger,
-  });
+  }).catch((error: unknown) => exitOnStackError(error));
   const stopping = stopOnSignal(stack, logger);
   const seconds = ((Date.now() - startedMs) / 1000).toFixed(1);
   print(`winfleet local stack is up in ${seconds} s: ${stack.url}`);
@@ -82,11 +85,21 @@ function stopOnSignal(stack: LocalStack, logger: Logger): Promise<void> {
     const stop = (signal: NodeJS.Signals) => {
       print(`\n${signal}: stopping connectors, fleet and emulators...`);
       logger.info({ signal }, 'stopping');
-      void stack.stop().then(resolve);
+      void stack.stop().then(() => {
+        print('Stopped.');
+        resolve();
+      });
     };
     process.once('SIGINT', stop);
     process.once('SIGTERM', stop);
   });
+}
+
+/** A start-up problem the operator can fix is one line on stderr, not a stack trace. */
+function exitOnStackError(error: unknown): never {
+  if (!(error instanceof LocalStackError)) throw error;
+  process.stderr.write(`winfleet local up: ${error.message}\n`);
+  process.exit(1);
 }
 
 function print(line: string): void {

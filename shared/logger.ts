@@ -33,7 +33,7 @@ export function createLogger(name: string, options: LoggerOptions = {}): Logger 
   const level = options.level ?? process.env.LOG_LEVEL ?? 'info';
   const file = options.file ?? process.env.WINFLEET_LOG_FILE;
   const destination = file
-    ? pino.destination({ dest: file, mkdir: true, sync: false })
+    ? pino.destination({ dest: file, mkdir: true, sync: true })
     : pino.destination(2);
   return pino({ name, level, redact: { paths: REDACT_PATHS, censor: '[redacted]' } }, destination);
 }

@@ -9,6 +9,7 @@ const LocalUpFlags = z.strictObject({
   sites: z.coerce.number().int().min(1).max(200).default(3),
   devices: z.coerce.number().int().min(1).max(10_000).default(100),
   latencyMs: z.coerce.number().int().min(0).max(60_000).default(0),
+  subnetBase: z.coerce.number().int().min(1).max(254).default(20),
   sweep: z.boolean().default(true),
 });
 export type LocalUpFlags = z.infer<typeof LocalUpFlags>;
@@ -19,16 +20,24 @@ export function registerLocalCommand(program: Command): void {
   local
     .command('up')
     .description('start emulators, API, connectors and a simulated fleet; run one status sweep')
-    .option('--data-dir <dir>', 'folder for the tables, archives, logs and API token')
-    .option('--port <n>', 'port of the local API (0 picks a free one)')
-    .option('--sites <n>', 'simulated sites')
-    .option('--devices <n>', 'simulated devices per site')
-    .option('--latency-ms <n>', 'latency added to every WinRM exchange')
+    .option('--data-dir <dir>', 'folder for tables, archives, logs, API token (.data/winfleet)')
+    .option('--port <n>', 'port of the local API; 0 picks a free one (default 8787)')
+    .option('--sites <n>', 'simulated sites (default 3)')
+    .option('--devices <n>', 'simulated devices per site (default 100)')
+    .option('--latency-ms <n>', 'latency added to every WinRM exchange (default 0)')
+    .option('--subnet-base <n>', 'site N simulates devices on 127.<n+N-1>.0.0/16 (default 20)')
     .option('--no-sweep', 'do not run the first status sweep')
     .action(async (raw: Record<string, unknown>) => {
       const parsed = LocalUpFlags.safeParse(raw);
       if (!parsed.success) {
         program.error(`winfleet local up: ${z.prettifyError(parsed.error)}`);
+        return;
+      }
+      const { sites, subnetBase } = parsed.data;
+      if (subnetBase + sites - 1 > 254) {
+        program.error(
+          `winfleet local up: --subnet-base ${subnetBase} leaves no room for ${sites} sites`,
+        );
         return;
       }
       await runLocalUp({ ...parsed.data, dataDir: resolve(parsed.data.dataDir) });
