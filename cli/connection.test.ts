@@ -82,6 +82,24 @@ describe('resolveConnection', () => {
     expect(connection).toEqual({ kind: 'token', apiUrl: LOCAL_API_URL, token: 'local-token' });
   });
 
+  it('uses the address a local stack started with another --port wrote to its data folder', () => {
+    const dataDir = join(dir, 'data-port');
+    mkdirSync(dataDir, { recursive: true });
+    writeFileSync(join(dataDir, 'api-token'), 'local-token\n');
+    writeFileSync(join(dataDir, 'api-url'), 'http://127.0.0.1:18787\n');
+
+    const connection = resolveConnection(
+      {},
+      { env: { ...noConfig(), WINFLEET_DATA_DIR: dataDir } },
+    );
+
+    expect(connection).toEqual({
+      kind: 'token',
+      apiUrl: 'http://127.0.0.1:18787',
+      token: 'local-token',
+    });
+  });
+
   it.each([
     ['a URL that is not http', { apiUrl: 'ftp://x.example', token: 't' }, /apiUrl/],
     ['a URL without a token', { apiUrl: 'http://x.example' }, /no token for http:\/\/x.example/],
