@@ -63,9 +63,10 @@ export function registerOpsCommand(program: Command): void {
 }
 
 async function list(options: Record<string, unknown>): Promise<void> {
-  const flags = parseFlags(ListFlags, options);
-  const page = await (await clientFrom(options)).operationsPage(flags);
-  if (flags.json) {
+  const { json, ...query } = parseFlags(ListFlags, options);
+  // Only the query parameters go to the API: it answers 400 to one it does not know.
+  const page = await (await clientFrom(options)).operationsPage(query);
+  if (json) {
     process.stdout.write(`${JSON.stringify(page)}\n`);
     return;
   }
