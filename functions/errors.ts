@@ -58,6 +58,32 @@ export class ConflictError extends ApiError {
   }
 }
 
+/**
+ * 409: sites the request names have no queue yet, so no connector could receive their batches
+ * (in AWS the CDK stack has not deployed them; locally no connector runs for them).
+ */
+export class SiteNotDeployedError extends ConflictError {
+  override readonly name: string = 'SiteNotDeployedError';
+  constructor(
+    readonly siteIds: readonly string[],
+    queueNames: readonly string[],
+  ) {
+    super(
+      'SiteNotDeployed',
+      `${siteIds.length} target sites have no queue: ${siteIds.join(', ')}`,
+      {
+        details: {
+          siteIds,
+          queueNames,
+          action:
+            'deploy the sites (add them to the sites configuration and deploy the stack, or ' +
+            'restart the local stack with them), or leave them out of the targets',
+        },
+      },
+    );
+  }
+}
+
 /** 413: the body or a message built from it exceeds a size limit. */
 export class PayloadTooLargeError extends ApiError {
   override readonly name: string = 'PayloadTooLargeError';

@@ -1,6 +1,6 @@
 import type { Context } from 'aws-lambda';
 import { z } from 'zod';
-import { NoTargetsError } from '../errors.ts';
+import { NoTargetsError, SiteNotDeployedError } from '../errors.ts';
 import { type CreatedOperation, createOperation } from '../lib/create-operation.ts';
 import { getDeps } from '../lib/deps.ts';
 
@@ -15,9 +15,12 @@ export const SweepEvent = z.union([
   z.object({ operationType: SweepType }),
 ]);
 
-export type SweepOutcome = CreatedOperation | { skipped: 'no devices' };
+export type SweepOutcome = CreatedOperation | { skipped: 'no devices' | 'no deployed sites' };
 
-/** The scheduled sweep: one operation of the given type over every device. */
+/**
+ * The scheduled sweep: one operation of the given type over every device of every site that
+ * has a queue; the devices of sites without one are left out and listed as `skipped`.
+ */
 export async function handler(event: unknown, context: Context): Promise<SweepOutcome> {
   const parsed = SweepEvent.parse(event);
   const type = 'detail' in parsed ? parsed.detail.operationType : parsed.operationType;
@@ -33,7 +36,11 @@ export async function handler(event: unknown, context: Context): Promise<SweepOu
       },
     );
   } catch (error) {
-    // An empty fleet is not a failure worth retrying the schedule for.
+    // An empty or undeployed fleet is not a failure worth retrying the schedule for.
+    if (error instanceof SiteNotDeployedError) {
+      logger.warn({ siteIds: error.siteIds }, 'sweep skipped: no deployed sites');
+      return { skipped: 'no deployed sites' };
+    }
     if (!(error instanceof NoTargetsError)) throw error;
     logger.info('sweep skipped: no devices');
     return { skipped: 'no devices' };

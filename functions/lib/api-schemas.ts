@@ -11,6 +11,7 @@ import {
   OperationStatus,
   Site,
   SiteId,
+  SkippedSite,
 } from '../../shared/schemas/index.ts';
 import { MAX_IMPORT_BYTES, MAX_IMPORT_ROWS } from './device-csv.ts';
 import { DeviceItem } from './devices-store.ts';
@@ -61,6 +62,7 @@ export const CreatedOperation = z.object({
   total: z.number().int(),
   siteIds: z.array(SiteId),
   batchCount: z.number().int(),
+  skipped: z.array(SkippedSite).optional(),
 });
 
 /** A device as `PUT /devices/{id}` takes it: the id comes from the path. */

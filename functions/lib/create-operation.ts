@@ -1,11 +1,14 @@
 import type { Logger } from '../../shared/logger.ts';
-import { QUEUE_SETTINGS } from '../../shared/queues.ts';
+import { QUEUE_SETTINGS, siteQueueName } from '../../shared/queues.ts';
 import type {
   BatchDevice,
   Operation,
   OperationRequest,
   OperationStatus,
+  SkippedSite,
+  Targets,
 } from '../../shared/schemas/index.ts';
+import { SiteNotDeployedError } from '../errors.ts';
 import type { Deps } from './deps.ts';
 import type { DeviceItem } from './devices-store.ts';
 import { putDispatchPlan } from './dispatch-plan.ts';
@@ -14,6 +17,7 @@ import { newOperationId } from './operation-id.ts';
 import { putOperation, transitionOperation } from './operations-store.ts';
 import { planBatches } from './plan-batches.ts';
 import { resolveTargets } from './resolve-targets.ts';
+import { findUndeployedSites } from './site-queues.ts';
 
 /** What `POST /operations` answers with (202). */
 export interface CreatedOperation {
@@ -22,6 +26,8 @@ export interface CreatedOperation {
   total: number;
   siteIds: string[];
   batchCount: number;
+  /** Sites left out of an `all` or `tags` operation because they have no queue. */
+  skipped?: SkippedSite[];
 }
 
 /**
@@ -38,8 +44,14 @@ export async function createOperation(
   options: { source: Operation['source']; logger: Logger; now?: Date },
 ): Promise<CreatedOperation> {
   const devices = await resolveTargets(deps, request.targets);
-  const devicesBySite = groupBySite(devices);
-  const operation = newOperation(request, devices.length, [...devicesBySite.keys()], options);
+  const { devicesBySite, skipped } = await leaveOutUndeployed(
+    deps,
+    request.targets,
+    groupBySite(devices),
+  );
+  const total = [...devicesBySite.values()].reduce((n, list) => n + list.length, 0);
+  const operation = newOperation(request, total, [...devicesBySite.keys()], options);
+  if (skipped.length > 0) operation.skipped = skipped;
   const logger = options.logger.child({ operationId: operation.operationId });
   const batches = planBatches(operation, devicesBySite, QUEUE_SETTINGS);
   operation.batchCount = batches.length;
@@ -52,6 +64,7 @@ export async function createOperation(
     await failOperation(deps, operation);
     throw error;
   }
+  if (skipped.length > 0) logger.warn({ skipped }, 'undeployed sites left out');
   logger.info({ total: operation.total, batchCount: batches.length }, 'operation created');
   return {
     operationId: operation.operationId,
@@ -59,7 +72,36 @@ export async function createOperation(
     total: operation.total,
     siteIds: operation.siteIds,
     batchCount: operation.batchCount,
+    ...(skipped.length > 0 ? { skipped } : {}),
   };
+}
+
+/**
+ * Checks, before anything is recorded, that every target site has a queue (GetQueueUrl,
+ * cached briefly): a batch for a site without one could never be received, and the operation
+ * would run half-way. Targets that name sites or devices explicitly are refused with
+ * SiteNotDeployedError (409) if any of their sites lacks a queue; `all` and `tags` leave the
+ * devices of such sites out and report them as skipped, unless no site is left.
+ */
+async function leaveOutUndeployed(
+  deps: Deps,
+  targets: Targets,
+  devicesBySite: Map<string, BatchDevice[]>,
+): Promise<{ devicesBySite: Map<string, BatchDevice[]>; skipped: SkippedSite[] }> {
+  const undeployed = await findUndeployedSites(deps.sqs, deps.env, [...devicesBySite.keys()]);
+  if (undeployed.length === 0) return { devicesBySite, skipped: [] };
+  const explicit = 'siteIds' in targets || 'deviceIds' in targets;
+  if (explicit || undeployed.length === devicesBySite.size) {
+    const queueNames = undeployed.map((siteId) => siteQueueName(deps.env.WINFLEET_PREFIX, siteId));
+    throw new SiteNotDeployedError(undeployed, queueNames);
+  }
+  const skipped = undeployed.map((siteId) => ({
+    siteId,
+    reason: 'SiteNotDeployed',
+    devices: devicesBySite.get(siteId)?.length ?? 0,
+  }));
+  const left = new Map([...devicesBySite].filter(([siteId]) => !undeployed.includes(siteId)));
+  return { devicesBySite: left, skipped };
 }
 
 /** Devices per site in device id order, with the state last recorded for each. */

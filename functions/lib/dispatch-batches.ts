@@ -1,5 +1,4 @@
 import {
-  GetQueueUrlCommand,
   SendMessageBatchCommand,
   type SendMessageBatchRequestEntry,
   type SQSClient,
@@ -9,6 +8,7 @@ import type { Logger } from '../../shared/logger.ts';
 import { QUEUE_SETTINGS, siteQueueName } from '../../shared/queues.ts';
 import { backoff } from './items.ts';
 import type { PlannedBatch } from './plan-batches.ts';
+import { forgetSiteQueue, isQueueMissing, siteQueueUrl } from './site-queues.ts';
 
 /** SendMessageBatch's limit on entries per call. */
 const MAX_ENTRIES_PER_CALL = 10;
@@ -16,31 +16,15 @@ const MAX_SEND_ATTEMPTS = 5;
 /** Calls to SendMessageBatch in flight at once. */
 const SEND_CONCURRENCY = 8;
 
-const queueUrls = new Map<string, Promise<string>>();
-
-/** The URL of a site's queue, looked up once per endpoint and name. */
-export function siteQueueUrl(sqs: SQSClient, env: CloudEnv, siteId: string): Promise<string> {
-  const queueName = siteQueueName(env.WINFLEET_PREFIX, siteId);
-  const cacheKey = `${env.WINFLEET_SQS_ENDPOINT ?? env.AWS_REGION}|${queueName}`;
-  let url = queueUrls.get(cacheKey);
-  if (!url) {
-    url = lookUpQueueUrl(sqs, queueName);
-    // A failed look-up is not cached: the queue may be created later.
-    url.catch(() => queueUrls.delete(cacheKey));
-    queueUrls.set(cacheKey, url);
-  }
-  return url;
-}
-
-async function lookUpQueueUrl(sqs: SQSClient, queueName: string): Promise<string> {
-  const out = await sqs.send(new GetQueueUrlCommand({ QueueName: queueName }));
-  if (!out.QueueUrl) throw new Error(`GetQueueUrl for ${queueName} returned no URL`);
-  return out.QueueUrl;
-}
-
 interface SendCall {
   siteId: string;
   batches: PlannedBatch[];
+}
+
+/** A batch SQS did not accept, and the last error (or failed entry) that says why. */
+export interface UnsentBatch {
+  batch: PlannedBatch;
+  error: string;
 }
 
 /** Told the ids of batches SQS accepted, after each call that sent some. */
@@ -49,7 +33,8 @@ export type OnBatchesSent = (batchIds: string[]) => Promise<void>;
 /**
  * Sends batches to their sites' queues with SendMessageBatch: per call at most 10 entries and
  * `maxMessageBytes` in all, entry ids equal to batch ids, failed entries retried with back-off.
- * `onSent` hears of every batch SQS accepted. Returns the batches that could not be sent.
+ * `onSent` hears of every batch SQS accepted. Returns the batches that could not be sent, with
+ * the reason. A missing queue is not retried: it will not appear within seconds.
  */
 export async function dispatchBatches(
   sqs: SQSClient,
@@ -57,9 +42,9 @@ export async function dispatchBatches(
   batches: readonly PlannedBatch[],
   logger: Logger,
   onSent: OnBatchesSent = async () => {},
-): Promise<PlannedBatch[]> {
+): Promise<UnsentBatch[]> {
   const calls = groupIntoCalls(batches);
-  const failed: PlannedBatch[] = [];
+  const failed: UnsentBatch[] = [];
   let next = 0;
   const worker = async () => {
     while (next < calls.length) {
@@ -96,9 +81,10 @@ async function sendCall(
   env: CloudEnv,
   call: SendCall,
   hooks: { logger: Logger; onSent: OnBatchesSent },
-): Promise<PlannedBatch[]> {
+): Promise<UnsentBatch[]> {
   const { logger, onSent } = hooks;
   let pending = call.batches;
+  let lastError = 'not attempted';
   for (let attempt = 0; attempt < MAX_SEND_ATTEMPTS && pending.length > 0; attempt++) {
     if (attempt > 0) await backoff(attempt);
     try {
@@ -106,15 +92,29 @@ async function sendCall(
       const out = await sqs.send(
         new SendMessageBatchCommand({ QueueUrl: queueUrl, Entries: pending.map(toEntry) }),
       );
-      const failedIds = new Set((out.Failed ?? []).map((entry) => entry.Id));
+      const failedEntries = out.Failed ?? [];
+      const failedIds = new Set(failedEntries.map((entry) => entry.Id));
       const sent = pending.filter((batch) => !failedIds.has(batch.batchId));
       pending = pending.filter((batch) => failedIds.has(batch.batchId));
+      if (failedEntries[0]) lastError = `${failedEntries[0].Code}: ${failedEntries[0].Message}`;
       if (sent.length > 0) await onSent(sent.map((batch) => batch.batchId));
     } catch (error) {
+      lastError = describeError(error);
       logger.warn({ err: error, siteId: call.siteId, attempt }, 'batch send failed');
+      if (isQueueMissing(error)) {
+        const queueName = siteQueueName(env.WINFLEET_PREFIX, call.siteId);
+        lastError = `QueueDoesNotExist: queue ${queueName} does not exist (site not deployed)`;
+        forgetSiteQueue(env, call.siteId);
+        break;
+      }
     }
   }
-  return pending;
+  return pending.map((batch) => ({ batch, error: lastError }));
+}
+
+function describeError(error: unknown): string {
+  if (!(error instanceof Error)) return String(error);
+  return error.name === 'Error' ? error.message : `${error.name}: ${error.message}`;
 }
 
 function toEntry(batch: PlannedBatch): SendMessageBatchRequestEntry {

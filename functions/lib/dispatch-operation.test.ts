@@ -1,7 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { ReceiveMessageCommand } from '@aws-sdk/client-sqs';
-import { UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { DeleteQueueCommand, ReceiveMessageCommand } from '@aws-sdk/client-sqs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type Emulator, startDynamoDb, startSqs } from '../../local/emulators.ts';
 import { createSiteQueue, createTables } from '../../local/provision.ts';
@@ -9,16 +8,18 @@ import { createDocumentClient, createSqsClient } from '../../shared/aws.ts';
 import { countSqsRequests, RequestStats } from '../../shared/aws-stats.ts';
 import type { CloudEnv } from '../../shared/config.ts';
 import { createLogger } from '../../shared/logger.ts';
+import { readBatchProgress, readResultBatches } from '../../shared/result-batch-store.ts';
+import { expandEntry } from '../../shared/result-batches.ts';
 import { BatchMessage } from '../../shared/schemas/index.ts';
-import { tableName } from '../../shared/tables.ts';
-import { DispatchError } from '../errors.ts';
+import { SiteNotDeployedError } from '../errors.ts';
 import { fleetOf, siteOf } from '../test/api-stack.ts';
 import { createOperation } from './create-operation.ts';
 import type { Deps } from './deps.ts';
 import { putDevices } from './devices-store.ts';
 import { dispatchOperation } from './dispatch-operation.ts';
 import { settleDispatches } from './dispatch-trigger.ts';
-import { getOperation } from './operations-store.ts';
+import { getOperation, listOperationsPage } from './operations-store.ts';
+import { findUndeployedSites } from './site-queues.ts';
 import { putSites } from './sites-store.ts';
 
 const logger = createLogger('test', { level: 'silent' });
@@ -56,6 +57,12 @@ describe('dispatching an operation', () => {
     await putSites(deps.doc, deps.env, [siteOf(siteId)]);
     await putDevices(deps.doc, deps.env, fleetOf([siteId], count));
     if (withQueue) await createSiteQueue(deps.sqs, deps.env.WINFLEET_PREFIX, siteId);
+  }
+
+  async function readResults(operationId: string, batchId: string) {
+    const batches = await readResultBatches(deps.doc, deps.env.WINFLEET_PREFIX, operationId);
+    const batch = batches.find((b) => b.batchId === batchId);
+    return batch ? batch.entries.map((entry) => expandEntry(batch, entry)) : [];
   }
 
   async function drain(siteId: string): Promise<BatchMessage[]> {
@@ -117,57 +124,95 @@ describe('dispatching an operation', () => {
     expect((await drain('again')).map((b) => b.batchId)).toEqual(['again-00000']);
   });
 
-  it('marks the operation Failed after its attempts and sends on retry only what is left', async () => {
+  /** Deletes a site's queue after the create route has seen it (its URL is cached). */
+  async function deleteQueueAfterCheck(siteId: string) {
+    expect(await findUndeployedSites(deps.sqs, deps.env, [siteId])).toEqual([]);
+    const queueUrl = await createSiteQueue(deps.sqs, deps.env.WINFLEET_PREFIX, siteId);
+    await deps.sqs.send(new DeleteQueueCommand({ QueueUrl: queueUrl }));
+  }
+
+  it('refuses an operation naming a site without a queue and records nothing', async () => {
+    await site('undeployed', 4, false);
+    const before = await listOperationsPage(deps.doc, deps.env, { limit: 100 });
+
+    const attempt = createOperation(
+      deps,
+      { type: 'status', targets: { siteIds: ['undeployed'] } },
+      { source: 'api', logger },
+    );
+
+    await expect(attempt).rejects.toBeInstanceOf(SiteNotDeployedError);
+    await expect(attempt).rejects.toMatchObject({
+      statusCode: 409,
+      details: {
+        siteIds: ['undeployed'],
+        queueNames: [`${deps.env.WINFLEET_PREFIX}site-undeployed`],
+      },
+    });
+    const after = await listOperationsPage(deps.doc, deps.env, { limit: 100 });
+    expect(after.items).toHaveLength(before.items.length);
+  });
+
+  it('gives Failed results to the devices of batches whose queue vanished, and goes on', async () => {
     await site('ready', 300);
-    await site('late', 30, false);
+    await site('late', 30);
+    await deleteQueueAfterCheck('late');
+
     const created = await createOperation(
       deps,
       { type: 'status', targets: { siteIds: ['late', 'ready'] } },
       { source: 'api', logger },
     );
     await settleDispatches();
+
     const { operationId } = created;
-    expect(await getOperation(deps.doc, deps.env, operationId)).toMatchObject({
-      status: 'Failed',
-    });
-    expect(await dispatchOperation(deps, operationId, logger)).toEqual({
-      operationId,
-      skipped: 'the operation is Failed',
-    });
-
-    // An operator reopens it and retries: first while the queue is still missing, then not.
-    await reopen(operationId);
-    await expect(dispatchOperation(deps, operationId, logger)).rejects.toBeInstanceOf(
-      DispatchError,
+    const operation = await getOperation(deps.doc, deps.env, operationId);
+    expect(operation).toMatchObject({ status: 'InProgress', total: 330 });
+    expect(operation?.error).toMatch(
+      /^1 batches \(30 devices\) could not be queued to sites late; .*QueueDoesNotExist/,
     );
-    // Past its attempts, a failed retry marks it Failed again.
-    expect(await getOperation(deps.doc, deps.env, operationId)).toMatchObject({
-      status: 'Failed',
-    });
-    await reopen(operationId);
-    await createSiteQueue(deps.sqs, deps.env.WINFLEET_PREFIX, 'late');
-    const retried = await dispatchOperation(deps, operationId, logger);
-
-    expect(retried).toEqual({ operationId, sent: 1, alreadySent: 2 });
+    expect(operation?.finishedAt).toBeUndefined();
+    const progress = await readBatchProgress(deps.doc, deps.env.WINFLEET_PREFIX, operationId);
+    expect(progress).toMatchObject({ done: 30, counts: { Failed: 30 } });
+    const failed = await readResults(operationId, 'late-00000');
+    expect(failed).toHaveLength(30);
+    expect(
+      failed.every((r) => r.status === 'Failed' && /could not be queued/.test(r.error ?? '')),
+    ).toBe(true);
     expect((await drain('ready')).map((b) => b.batchId).sort()).toEqual([
       'ready-00001',
       'ready-00002',
     ]);
-    expect((await drain('late')).map((b) => b.batchId)).toEqual(['late-00000']);
-    expect(await getOperation(deps.doc, deps.env, operationId)).toMatchObject({
-      status: 'InProgress',
+
+    // A later dispatch does not send the abandoned batch after its devices got results.
+    await createSiteQueue(deps.sqs, deps.env.WINFLEET_PREFIX, 'late');
+    expect(await dispatchOperation(deps, operationId, logger)).toEqual({
+      operationId,
+      sent: 0,
+      alreadySent: 2,
     });
+    expect(await drain('late')).toEqual([]);
   });
 
-  async function reopen(operationId: string) {
-    await deps.doc.send(
-      new UpdateCommand({
-        TableName: tableName(deps.env.WINFLEET_PREFIX, 'operations'),
-        Key: { operationId },
-        UpdateExpression: 'SET #status = :pending',
-        ExpressionAttributeNames: { '#status': 'status' },
-        ExpressionAttributeValues: { ':pending': 'Pending' },
-      }),
+  it('closes an operation none of whose batches could be queued, with its error and counts', async () => {
+    await site('gone', 12);
+    await deleteQueueAfterCheck('gone');
+
+    const created = await createOperation(
+      deps,
+      { type: 'status', targets: { siteIds: ['gone'] } },
+      { source: 'api', logger },
     );
-  }
+    await settleDispatches();
+
+    const operation = await getOperation(deps.doc, deps.env, created.operationId);
+    expect(operation).toMatchObject({
+      status: 'Failed',
+      total: 12,
+      done: 12,
+      counts: { Failed: 12 },
+      finishedAt: expect.any(String),
+      error: expect.stringMatching(/^1 batches \(12 devices\) could not be queued to sites gone/),
+    });
+  });
 });

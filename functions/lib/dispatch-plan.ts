@@ -99,14 +99,18 @@ export async function readDispatchPlan(
 const DispatchRecord = z.object({
   attempts: z.number().int(),
   sent: z.set(z.string()).optional(),
+  abandoned: z.set(z.string()).optional(),
 });
 
-/** Counts one more dispatch attempt; returns the attempts so far and the batches sent. */
+/**
+ * Counts one more dispatch attempt; returns the attempts so far and the batches done with:
+ * sent, or abandoned (given up on, their devices closed with Failed results).
+ */
 export async function startDispatchAttempt(
   doc: DynamoDBDocumentClient,
   env: CloudEnv,
   operationId: string,
-): Promise<{ attempts: number; sent: ReadonlySet<string> }> {
+): Promise<{ attempts: number; sent: ReadonlySet<string>; abandoned: ReadonlySet<string> }> {
   const out = await doc.send(
     new UpdateCommand({
       TableName: resultsTable(env),
@@ -120,7 +124,11 @@ export async function startDispatchAttempt(
     }),
   );
   const record = DispatchRecord.parse(out.Attributes);
-  return { attempts: record.attempts, sent: record.sent ?? new Set() };
+  return {
+    attempts: record.attempts,
+    sent: record.sent ?? new Set(),
+    abandoned: record.abandoned ?? new Set(),
+  };
 }
 
 /** Records batches that SQS accepted, so that a retried dispatch skips them. */
@@ -136,6 +144,24 @@ export async function recordSentBatches(
       TableName: resultsTable(env),
       Key: { operationId, itemKey: DISPATCH_KEY },
       UpdateExpression: 'ADD sent :ids',
+      ExpressionAttributeValues: { ':ids': new Set(batchIds) },
+    }),
+  );
+}
+
+/** Records batches given up on, so that no later dispatch sends them after their results. */
+export async function recordAbandonedBatches(
+  doc: DynamoDBDocumentClient,
+  env: CloudEnv,
+  operationId: string,
+  batchIds: readonly string[],
+): Promise<void> {
+  if (batchIds.length === 0) return;
+  await doc.send(
+    new UpdateCommand({
+      TableName: resultsTable(env),
+      Key: { operationId, itemKey: DISPATCH_KEY },
+      UpdateExpression: 'ADD abandoned :ids',
       ExpressionAttributeValues: { ':ids': new Set(batchIds) },
     }),
   );

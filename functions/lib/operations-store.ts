@@ -142,3 +142,66 @@ export async function cancelOperation(
     throw error;
   }
 }
+
+/**
+ * Records what went wrong with an operation as a whole (batches that could not be queued) and,
+ * if it is still Pending, moves it to `status`.
+ */
+export async function recordOperationError(
+  doc: DynamoDBDocumentClient,
+  env: CloudEnv,
+  change: { operationId: string; error: string; status: OperationStatus; now: string },
+): Promise<void> {
+  await doc.send(
+    new UpdateCommand({
+      TableName: operationsTable(env),
+      Key: { operationId: change.operationId },
+      UpdateExpression: 'SET #error = :error, updatedAt = :now',
+      ConditionExpression: 'attribute_exists(operationId)',
+      ExpressionAttributeNames: { '#error': 'error' },
+      ExpressionAttributeValues: { ':error': change.error, ':now': change.now },
+    }),
+  );
+  await transitionOperation(doc, env, { ...change, from: 'Pending', to: change.status });
+}
+
+/**
+ * Closes an operation with its final status and counts, if it is still Pending or InProgress
+ * (a cancel, or a connector that closed it first, wins). Returns whether it closed it.
+ */
+export async function finishOperation(
+  doc: DynamoDBDocumentClient,
+  env: CloudEnv,
+  change: {
+    operationId: string;
+    status: OperationStatus;
+    counts: Record<string, number>;
+    done: number;
+    now: string;
+  },
+): Promise<boolean> {
+  try {
+    await doc.send(
+      new UpdateCommand({
+        TableName: operationsTable(env),
+        Key: { operationId: change.operationId },
+        UpdateExpression:
+          'SET #status = :status, finishedAt = :now, updatedAt = :now, counts = :counts, done = :done',
+        ConditionExpression: '#status IN (:pending, :inProgress)',
+        ExpressionAttributeNames: { '#status': 'status' },
+        ExpressionAttributeValues: {
+          ':status': change.status,
+          ':now': change.now,
+          ':counts': change.counts,
+          ':done': change.done,
+          ':pending': 'Pending',
+          ':inProgress': 'InProgress',
+        },
+      }),
+    );
+    return true;
+  } catch (error) {
+    if (error instanceof ConditionalCheckFailedException) return false;
+    throw error;
+  }
+}

@@ -1,7 +1,7 @@
 import { GetQueueAttributesCommand, type SQSClient } from '@aws-sdk/client-sqs';
 import type { CloudEnv } from '../../shared/config.ts';
 import type { Logger } from '../../shared/logger.ts';
-import { siteQueueUrl } from './dispatch-batches.ts';
+import { siteQueueUrl } from './site-queues.ts';
 
 export interface QueueDepth {
   queueDepth?: number;

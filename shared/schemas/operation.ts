@@ -67,6 +67,15 @@ export type OperationStatus = z.infer<typeof OperationStatus>;
 
 export const OperationId = z.string().regex(/^op-[0-9a-z]{10,40}$/, 'an id like op-...');
 
+/** A site left out of an `all` or `tags` operation, and its devices. */
+export const SkippedSite = z.object({
+  siteId: SiteId,
+  /** Why: `SiteNotDeployed` when the site has no queue (no connector can receive its work). */
+  reason: z.string(),
+  devices: z.number().int().min(0),
+});
+export type SkippedSite = z.infer<typeof SkippedSite>;
+
 /** An operation as stored and as returned by `GET /operations/{id}`. */
 export const Operation = z.object({
   operationId: OperationId,
@@ -85,5 +94,9 @@ export const Operation = z.object({
   updatedAt: z.string(),
   finishedAt: z.string().optional(),
   source: z.enum(['api', 'schedule']),
+  /** Sites of the targets whose devices were left out when the operation was created. */
+  skipped: z.array(SkippedSite).optional(),
+  /** What went wrong outside any one device, e.g. batches that could not be queued. */
+  error: z.string().optional(),
 });
 export type Operation = z.infer<typeof Operation>;
