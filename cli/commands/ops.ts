@@ -102,6 +102,11 @@ function describe(op: Operation): string {
     ['source', op.source],
     ['created', op.createdAt],
     ['finished', op.finishedAt],
+    ['error', op.error],
+    [
+      'skipped',
+      op.skipped?.map((s) => `${s.siteId} (${s.devices} devices, ${s.reason})`).join(', '),
+    ],
   ];
   const shown = fields.filter(([, value]) => value !== undefined);
   const counts = Object.entries(op.counts).sort(([a], [b]) => a.localeCompare(b));
