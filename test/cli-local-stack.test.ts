@@ -68,9 +68,9 @@ describe('the winfleet CLI against a local stack', () => {
     const lines = run.stdout.trim().split('\n');
     expect(lines[0]).toMatch(/^operation op-[0-9a-z]+ started: 10 devices$/);
     expect(lines[1]).toMatch(/^Operation op-[0-9a-z]+ \(status\): Success$/);
-    expect(lines).toContainEqual(expect.stringMatching(/^site-01\s+5\s+5\s+0\s+[\d.]+$/));
-    expect(lines).toContainEqual(expect.stringMatching(/^site-02\s+5\s+5\s+0\s+[\d.]+$/));
-    expect(lines.at(-1)).toMatch(/^total\s+10\s+10\s+0\s+[\d.]+$/);
+    expect(lines).toContainEqual(expect.stringMatching(/^site-01\s+5\s+5\s+0\s+0\s+[\d.]+$/));
+    expect(lines).toContainEqual(expect.stringMatching(/^site-02\s+5\s+5\s+0\s+0\s+[\d.]+$/));
+    expect(lines.at(-1)).toMatch(/^total\s+10\s+10\s+0\s+0\s+[\d.]+$/);
     expect(run.code).toBe(0);
 
     const operationId = /operation (op-[0-9a-z]+) started/.exec(run.stdout)?.[1] ?? '';
