@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { mkdirSync, openSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, openSync, readFileSync, writeFileSync } from 'node:fs';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
@@ -86,8 +86,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
     writeFileSync(paths.sitesConfig, `${JSON.stringify({ sites }, null, 2)}\n`);
     await registerFleet(clients.doc, env, sites, devices);
 
-    const token = randomBytes(24).toString('base64url');
-    writeFileSync(paths.apiToken, `${token}\n`, { mode: 0o600 });
+    const token = apiToken(paths.apiToken);
     const gateway = await startGateway({ port: options.port, token, logger: options.logger }).catch(
       (error: unknown) => {
         throw addressInUse(error, `port ${options.port} is in use: give another --port`);
@@ -109,6 +108,18 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
     await stop();
     throw error;
   }
+}
+
+/**
+ * The API token: the one a previous run of this data folder wrote, so that a saved
+ * `WINFLEET_TOKEN` keeps working across restarts, or a new random one.
+ */
+function apiToken(path: string): string {
+  const previous = existsSync(path) ? readFileSync(path, 'utf8').trim() : '';
+  if (/^[A-Za-z0-9_-]{32,}$/.test(previous)) return previous;
+  const token = randomBytes(24).toString('base64url');
+  writeFileSync(path, `${token}\n`, { mode: 0o600 });
+  return token;
 }
 
 /** Turns "address in use" into an error that says what to do; other errors pass unchanged. */
