@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync, openSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, openSync, writeFileSync } from 'node:fs';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
@@ -8,6 +8,7 @@ import type { Logger } from '../shared/logger.ts';
 import type { Device } from '../shared/schemas/device.ts';
 import type { Site } from '../shared/schemas/site.ts';
 import { type Fleet, fleetCsv, startFleet } from '../sim/index.ts';
+import { apiToken } from './api-token.ts';
 import { bundleConnector } from './connector-bundle.ts';
 import { writeConnectorConfig } from './connector-config.ts';
 import { type Emulator, startDynamoDb, startSqs } from './emulators.ts';
@@ -108,18 +109,6 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
     await stop();
     throw error;
   }
-}
-
-/**
- * The API token: the one a previous run of this data folder wrote, so that a saved
- * `WINFLEET_TOKEN` keeps working across restarts, or a new random one.
- */
-function apiToken(path: string): string {
-  const previous = existsSync(path) ? readFileSync(path, 'utf8').trim() : '';
-  if (/^[A-Za-z0-9_-]{32,}$/.test(previous)) return previous;
-  const token = randomBytes(24).toString('base64url');
-  writeFileSync(path, `${token}\n`, { mode: 0o600 });
-  return token;
 }
 
 /** Turns "address in use" into an error that says what to do; other errors pass unchanged. */
