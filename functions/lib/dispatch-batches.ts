@@ -1,4 +1,5 @@
 import {
+  type BatchResultErrorEntry,
   SendMessageBatchCommand,
   type SendMessageBatchRequestEntry,
   type SQSClient,
@@ -96,8 +97,11 @@ async function sendCall(
       const failedIds = new Set(failedEntries.map((entry) => entry.Id));
       const sent = pending.filter((batch) => !failedIds.has(batch.batchId));
       pending = pending.filter((batch) => failedIds.has(batch.batchId));
+      for (const entry of failedEntries) logFailedEntry(logger, call.siteId, entry, attempt);
       if (failedEntries[0]) lastError = `${failedEntries[0].Code}: ${failedEntries[0].Message}`;
       if (sent.length > 0) await onSent(sent.map((batch) => batch.batchId));
+      // A sender fault (bad body, too big) fails the same way on every retry.
+      if (failedEntries.every((entry) => entry.SenderFault)) break;
     } catch (error) {
       lastError = describeError(error);
       logger.warn({ err: error, siteId: call.siteId, attempt }, 'batch send failed');
@@ -110,6 +114,25 @@ async function sendCall(
     }
   }
   return pending.map((batch) => ({ batch, error: lastError }));
+}
+
+function logFailedEntry(
+  logger: Logger,
+  siteId: string,
+  entry: BatchResultErrorEntry,
+  attempt: number,
+): void {
+  logger.warn(
+    {
+      siteId,
+      batchId: entry.Id,
+      code: entry.Code,
+      sqsMessage: entry.Message,
+      senderFault: entry.SenderFault,
+      attempt,
+    },
+    'batch entry refused by SQS',
+  );
 }
 
 function describeError(error: unknown): string {

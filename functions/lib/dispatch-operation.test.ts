@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DeleteQueueCommand, ReceiveMessageCommand } from '@aws-sdk/client-sqs';
+import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type Emulator, startDynamoDb, startSqs } from '../../local/emulators.ts';
 import { createSiteQueue, createTables } from '../../local/provision.ts';
@@ -16,6 +17,7 @@ import { fleetOf, siteOf } from '../test/api-stack.ts';
 import { createOperation } from './create-operation.ts';
 import type { Deps } from './deps.ts';
 import { putDevices } from './devices-store.ts';
+import { dispatchBatches } from './dispatch-batches.ts';
 import { dispatchOperation } from './dispatch-operation.ts';
 import { settleDispatches } from './dispatch-trigger.ts';
 import { getOperation, listOperationsPage } from './operations-store.ts';
@@ -107,6 +109,66 @@ describe('dispatching an operation', () => {
     const operation = await getOperation(deps.doc, deps.env, created.operationId);
     expect(operation?.status).toBe('InProgress');
     sqs.destroy();
+  });
+
+  it('sends device names and scripts with characters SQS refuses and reads them back equal', async () => {
+    const computerName = 'PC-\u{1F389}\uFFFF';
+    const script = 'Write-Output "\u{1F389} done \uFFFF \u0001 \\u0041"';
+    await site('emoji', 2);
+    const [device] = fleetOf(['emoji'], 1);
+    if (!device) throw new Error('no device');
+    await putDevices(deps.doc, deps.env, [{ ...device, computerName }]);
+
+    const created = await createOperation(
+      deps,
+      { type: 'script', targets: { siteIds: ['emoji'] }, parameters: { script } },
+      { source: 'api', logger },
+    );
+    await settleDispatches();
+
+    const operation = await getOperation(deps.doc, deps.env, created.operationId);
+    expect(operation?.error).toBeUndefined();
+    const [batch] = await drain('emoji');
+    expect(batch?.parameters).toEqual({ script });
+    expect(batch?.devices.map((d) => d.computerName)).toContain(computerName);
+  });
+
+  it('logs the code and message of a batch entry SQS refuses, and does not retry it', async () => {
+    await site('refused', 1);
+    const lines: Record<string, unknown>[] = [];
+    const capture = pino(
+      { level: 'warn' },
+      { write: (line: string) => lines.push(JSON.parse(line)) },
+    );
+    const body = '{"bad":"\uFFFF"}';
+    const batch = {
+      batchId: 'refused-00000',
+      siteId: 'refused',
+      deviceCount: 0,
+      devices: [],
+      body,
+    };
+
+    const unsent = await dispatchBatches(
+      deps.sqs,
+      deps.env,
+      [{ ...batch, bodyBytes: 12 }],
+      capture,
+    );
+
+    expect(unsent.map((u) => u.error)).toEqual([
+      expect.stringMatching(/^InvalidMessageContents: /),
+    ]);
+    const refusals = lines.filter((line) => line.msg === 'batch entry refused by SQS');
+    expect(refusals).toEqual([
+      expect.objectContaining({
+        siteId: 'refused',
+        batchId: 'refused-00000',
+        code: 'InvalidMessageContents',
+        sqsMessage: expect.stringContaining('Invalid characters'),
+        senderFault: true,
+      }),
+    ]);
   });
 
   it('sends nothing again when a finished dispatch is repeated', async () => {

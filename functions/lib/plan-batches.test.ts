@@ -2,7 +2,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { BatchMessage, type DeviceTarget, type Operation } from '../../shared/schemas/index.ts';
 import { PayloadTooLargeError } from '../errors.ts';
-import { planBatches } from './plan-batches.ts';
+import { planBatches, toSqsSafeJson } from './plan-batches.ts';
 
 function operationOf(total: number, parameters: Record<string, unknown> = {}): Operation {
   return {
@@ -110,5 +110,24 @@ describe('planBatches', () => {
       ),
       { numRuns: 100 },
     );
+  });
+});
+
+describe('toSqsSafeJson', () => {
+  const sqsSafe = /^[\x20-\ud7ff\ue000-\ufffd]*$/;
+
+  it('writes only characters SQS takes and parses back to the same value', () => {
+    fc.assert(
+      fc.property(fc.jsonValue(), fc.string({ unit: 'binary' }), (value, text) => {
+        const body = toSqsSafeJson({ value, text });
+
+        expect(body).toMatch(sqsSafe);
+        expect(JSON.parse(body)).toEqual(JSON.parse(JSON.stringify({ value, text })));
+      }),
+    );
+  });
+
+  it('escapes an astral character as its surrogate pair and U+FFFF as itself', () => {
+    expect(toSqsSafeJson('PC-\u{1F389}\uFFFF')).toBe('"PC-\\ud83c\\udf89\\uffff"');
   });
 });

@@ -59,9 +59,28 @@ export function batchMessage(
   operation: Operation,
   slice: { batchId: string; siteId: string; devices: readonly BatchDevice[] },
 ): PlannedBatch {
-  const body = JSON.stringify({ ...batchHeader(operation), ...slice });
+  const body = toSqsSafeJson({ ...batchHeader(operation), ...slice });
   const bodyBytes = Buffer.byteLength(body, 'utf8');
   return { ...slice, deviceCount: slice.devices.length, body, bodyBytes };
+}
+
+/**
+ * Code units SQS could refuse in a message body. Real SQS takes #x9 #xA #xD, #x20-#xD7FF,
+ * #xE000-#xFFFD and #x10000-#x10FFFF; fauxqs checks code units, so it also refuses surrogates
+ * (every character above U+FFFF). JSON.stringify already escapes everything below #x20.
+ */
+const SQS_UNSAFE_CODE_UNIT = /[^\x20-\ud7ff\ue000-\ufffd]/g;
+
+/**
+ * JSON of `value` with every code unit SQS could refuse written as a `\uXXXX` escape (an astral
+ * character becomes its escaped surrogate pair). Outside strings JSON is plain ASCII, so only
+ * string contents change, and `JSON.parse` gives back the identical value.
+ */
+export function toSqsSafeJson(value: unknown): string {
+  return JSON.stringify(value).replace(
+    SQS_UNSAFE_CODE_UNIT,
+    (unit) => `\\u${unit.charCodeAt(0).toString(16).padStart(4, '0')}`,
+  );
 }
 
 function batchHeader(operation: Operation): BatchHeader {
