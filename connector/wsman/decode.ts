@@ -1,7 +1,7 @@
 import { decodeClixml, isClixml } from './clixml.ts';
 import { WsmanProtocolError } from './errors.ts';
 import { decodeStderr, OutputCollector } from './output.ts';
-import { parseEnvelope } from './response.ts';
+import { type CommandStateName, parseEnvelope } from './response.ts';
 
 /** A captured response as JSON for people (`winfleet wsman decode`). */
 export type DecodedWsmanResponse =
@@ -10,8 +10,12 @@ export type DecodedWsmanResponse =
       shellId: string | null;
       commandId: string | null;
       streams: { stdout: string; stderr: string };
-      commandState: string | null;
-      /** Null when the host did not report one (unknown, not 0). */
+      /** Done, Running or Pending; an unknown state URI is a `WsmanProtocolError`. */
+      commandState: CommandStateName | null;
+      /**
+       * Signed 32-bit (4294967295 arrives as -1), as `$LASTEXITCODE` shows it. Null when the
+       * host did not report one (unknown, not 0).
+       */
       exitCode: number | null;
       /** Warning, verbose, debug, information and progress records of CLIXML stderr. */
       psStreams?: Record<string, string[]>;
@@ -30,8 +34,9 @@ export type DecodedWsmanResponse =
 
 /**
  * Decodes one captured WS-Management response envelope. A text that starts with `#< CLIXML`
- * (a PowerShell stderr payload) is decoded as CLIXML instead. Throws `WsmanProtocolError` for
- * anything else.
+ * (a PowerShell stderr payload) is decoded as CLIXML instead. Decodes as strictly as the
+ * connector's Receive loop reads: throws `WsmanProtocolError` for anything else, a stream that
+ * is not base64, an unknown command state or an exit code that is not a 32-bit integer.
  */
 export function decodeWsmanResponse(text: string): DecodedWsmanResponse {
   if (isClixml(text)) return decodeClixmlOnly(text);
@@ -39,7 +44,7 @@ export function decodeWsmanResponse(text: string): DecodedWsmanResponse {
   try {
     envelope = parseEnvelope(text);
   } catch (error) {
-    throw new WsmanProtocolError(`not a WS-Management envelope: ${messageOf(error)}`, {
+    throw new WsmanProtocolError(`malformed WS-Management response: ${messageOf(error)}`, {
       cause: error,
     });
   }

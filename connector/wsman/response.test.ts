@@ -54,6 +54,49 @@ describe('decodeWsmanResponse', () => {
     });
   });
 
+  const done = (stream: string, exit: string, state = `${NS.shell}/CommandState/Done`) =>
+    `<s:Envelope xmlns:s="${NS.soap}" xmlns:rsp="${NS.shell}"><s:Body><rsp:ReceiveResponse>` +
+    `<rsp:Stream Name="stdout" CommandId="C">${stream}</rsp:Stream>` +
+    `<rsp:CommandState CommandId="C" State="${state}">${exit}</rsp:CommandState>` +
+    '</rsp:ReceiveResponse></s:Body></s:Envelope>';
+  const exit = (code: string) => done('', `<rsp:ExitCode>${code}</rsp:ExitCode>`);
+
+  it('rejects a stream that is not base64, naming the stream', () => {
+    for (const bad of ['@@@@', 'aGk', 'aGk=x', 'a===']) {
+      expect(() => decodeWsmanResponse(done(bad, ''))).toThrow(
+        /rsp:Stream Name="stdout" is not valid base64/,
+      );
+    }
+    expect(decodeWsmanResponse(done(' aGk\n = ', ''))).toMatchObject({ streams: { stdout: 'hi' } });
+  });
+
+  it('rejects an exit code that is not a 32-bit integer', () => {
+    for (const bad of ['abc', '', '1.5', '0x1', '99999999999999999999999', '4294967296']) {
+      expect(() => decodeWsmanResponse(exit(bad)), bad).toThrow(WsmanProtocolError);
+    }
+    expect(() => decodeWsmanResponse(exit('-2147483649'))).toThrow(/rsp:ExitCode "-2147483649"/);
+  });
+
+  it('gives exit codes as signed 32-bit integers', () => {
+    const code = (text: string) =>
+      (decodeWsmanResponse(exit(text)) as { exitCode: unknown }).exitCode;
+
+    expect(code('4294967295')).toBe(-1);
+    expect(code('3221225786')).toBe(-1073741510);
+    expect(code('-2147483648')).toBe(-2147483648);
+    expect(code(' 2147483647 ')).toBe(2147483647);
+    expect(code('-0')).toBe(0);
+  });
+
+  it('rejects a command state WS-Management does not define', () => {
+    const unknown = done('', '<rsp:ExitCode>0</rsp:ExitCode>', `${NS.shell}/CommandState/Finished`);
+
+    expect(() => decodeWsmanResponse(unknown)).toThrow(
+      /unknown State ".*\/CommandState\/Finished"/,
+    );
+    expect(() => decodeWsmanResponse(done('', '', ''))).toThrow(WsmanProtocolError);
+  });
+
   it('throws only WsmanProtocolError on hostile input', () => {
     fc.assert(
       fc.property(fc.string(), (text) => {

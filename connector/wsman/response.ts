@@ -13,12 +13,18 @@ export interface StreamChunk {
   end: boolean;
 }
 
+/** The command states WS-Management defines; any other state URI is a protocol error. */
+export type CommandStateName = 'Done' | 'Running' | 'Pending';
+
 export interface CommandStateInfo {
   commandId: string | undefined;
-  /** The state URI's last segment: `Done`, `Running` or `Pending`. */
-  state: string;
+  /** The state URI's last segment. */
+  state: CommandStateName;
   done: boolean;
-  /** The exit code when the host reported one; undefined means unknown, never 0. */
+  /**
+   * The exit code when the host reported one, as a signed 32-bit integer (the form
+   * `$LASTEXITCODE` shows: 0xC000013A is -1073741510); undefined means unknown, never 0.
+   */
   exitCode: number | undefined;
 }
 
@@ -37,7 +43,9 @@ export interface WsmanEnvelope {
 
 /**
  * Parses a response envelope. Unknown elements and whitespace are ignored; throws a plain
- * `Error` when the text is not XML or not a SOAP envelope.
+ * `Error` when the text is not XML or not a SOAP envelope, when a stream is not base64, when
+ * a command state URI is not one WS-Management defines, or when an exit code is not a 32-bit
+ * integer: garbage never reads as Done with exit code 0.
  */
 export function parseEnvelope(xml: string): WsmanEnvelope {
   const doc = parseXml(xml);
@@ -71,31 +79,69 @@ function readShellId(body: Element | undefined): string | undefined {
 function readChunks(body: Element): StreamChunk[] {
   const response = childElement(body, NS.shell, 'ReceiveResponse');
   if (!response) return [];
-  return childElements(response, NS.shell, 'Stream').map((el) => ({
-    name: el.getAttribute('Name') ?? '',
-    commandId: el.getAttribute('CommandId') ?? undefined,
-    bytes: Buffer.from((el.textContent ?? '').replace(/\s+/g, ''), 'base64'),
-    end: (el.getAttribute('End') ?? '').toLowerCase() === 'true',
-  }));
+  return childElements(response, NS.shell, 'Stream').map((el) => {
+    const name = el.getAttribute('Name') ?? '';
+    return {
+      name,
+      commandId: el.getAttribute('CommandId') ?? undefined,
+      bytes: decodeBase64(el.textContent ?? '', `rsp:Stream Name="${name}"`),
+      end: (el.getAttribute('End') ?? '').toLowerCase() === 'true',
+    };
+  });
 }
+
+const BASE64 = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/;
+
+/** Strict base64 (whitespace allowed between characters): Buffer.from skips bad characters. */
+function decodeBase64(text: string, where: string): Buffer {
+  const compact = text.replace(/\s+/g, '');
+  if (!BASE64.test(compact)) {
+    throw new Error(`${where} is not valid base64: "${preview(compact)}"`);
+  }
+  return Buffer.from(compact, 'base64');
+}
+
+const STATES: ReadonlyMap<string, CommandStateName> = new Map([
+  [COMMAND_STATE.done, 'Done'],
+  [COMMAND_STATE.running, 'Running'],
+  [COMMAND_STATE.pending, 'Pending'],
+]);
 
 function readCommandState(body: Element | undefined): CommandStateInfo | undefined {
   const el = descendant(body, NS.shell, 'CommandState');
   if (!el) return undefined;
   const uri = el.getAttribute('State') ?? '';
-  const exitText = textOf(childElement(el, NS.shell, 'ExitCode'));
+  const state = STATES.get(uri);
+  if (!state) throw new Error(`rsp:CommandState has an unknown State "${preview(uri)}"`);
+  const exitEl = childElement(el, NS.shell, 'ExitCode');
   return {
     commandId: el.getAttribute('CommandId') ?? undefined,
-    state: uri.slice(uri.lastIndexOf('/') + 1),
-    done: uri === COMMAND_STATE.done,
-    exitCode: parseExitCode(exitText),
+    state,
+    done: state === 'Done',
+    exitCode: exitEl ? parseExitCode(textOf(exitEl) ?? '') : undefined,
   };
 }
 
-/** Exit codes arrive as unsigned or signed 32-bit decimals; both are kept as given. */
-function parseExitCode(text: string | undefined): number | undefined {
-  if (text === undefined || !/^-?\d+$/.test(text)) return undefined;
-  return Number(text);
+const INT32_MIN = -2_147_483_648;
+const UINT32_MAX = 4_294_967_295;
+
+/**
+ * Exit codes are DWORDs that hosts write as signed or unsigned 32-bit decimals; both come out
+ * signed (4294967295 is -1). Anything else, empty included, is a protocol error.
+ */
+function parseExitCode(text: string): number {
+  const value = /^-?\d{1,10}$/.test(text) ? Number(text) : Number.NaN;
+  if (!(value >= INT32_MIN && value <= UINT32_MAX)) {
+    throw new Error(
+      `rsp:ExitCode "${preview(text)}" is not a 32-bit integer (${INT32_MIN}..${UINT32_MAX})`,
+    );
+  }
+  return value | 0;
+}
+
+/** At most 100 characters of a bad value, for an error message. */
+function preview(text: string): string {
+  return text.length > 100 ? `${text.slice(0, 100)}…` : text;
 }
 
 function readFault(body: Element | undefined): WsmanFaultDetail | undefined {
