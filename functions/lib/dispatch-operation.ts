@@ -11,6 +11,7 @@ import {
   recordSentBatches,
   startDispatchAttempt,
 } from './dispatch-plan.ts';
+import { planErrorBudgets } from './error-budgets.ts';
 import {
   finishOperation,
   getOperation,
@@ -47,9 +48,10 @@ export async function dispatchOperation(
   }
   const { attempts, sent, abandoned } = await startDispatchAttempt(deps.doc, deps.env, operationId);
   const plan = await readDispatchPlan(deps.doc, deps.env, operationId);
+  const budgets = planErrorBudgets(operation.rateControl?.maxErrors, plan);
   const toSend = plan
     .filter((b) => !sent.has(b.batchId) && !abandoned.has(b.batchId))
-    .map((b) => batchMessage(operation, b));
+    .map((b) => batchMessage(operation, b, budgets));
   const unsent = await dispatchBatches(deps.sqs, deps.env, toSend, logger, (batchIds) =>
     recordSentBatches(deps.doc, deps.env, operationId, batchIds),
   );

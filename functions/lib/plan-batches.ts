@@ -1,5 +1,6 @@
 import type { BatchDevice, BatchMessage, Operation } from '../../shared/schemas/index.ts';
 import { PayloadTooLargeError } from '../errors.ts';
+import { planErrorBudgets } from './error-budgets.ts';
 
 /** One batch ready to send: its devices, its message and the exact body SQS receives. */
 export interface PlannedBatch {
@@ -30,11 +31,13 @@ export function planBatches(
   limits: BatchLimits,
 ): PlannedBatch[] {
   const batches: PlannedBatch[] = [];
+  const sites = [...devicesBySite].map(([siteId, devices]) => ({ siteId, devices }));
+  const budgets = planErrorBudgets(operation.rateControl?.maxErrors, sites);
   for (const siteId of [...devicesBySite.keys()].sort()) {
     const devices = devicesBySite.get(siteId) ?? [];
     const emit = (slice: readonly BatchDevice[]) => {
       const batchId = `${siteId}-${String(batches.length).padStart(5, '0')}`;
-      const batch = batchMessage(operation, { batchId, siteId, devices: slice });
+      const batch = batchMessage(operation, { batchId, siteId, devices: slice }, budgets);
       if (batch.bodyBytes <= limits.maxMessageBytes) {
         batches.push(batch);
       } else if (slice.length > 1) {
@@ -54,12 +57,21 @@ export function planBatches(
   return batches;
 }
 
-/** A batch's message, built the same way when it is planned and when it is sent. */
+/**
+ * A batch's message, built the same way when it is planned and when it is sent. `budgets`:
+ * each site's share of maxErrors (error-budgets.ts), carried as `siteMaxErrors`.
+ */
 export function batchMessage(
   operation: Operation,
   slice: { batchId: string; siteId: string; devices: readonly BatchDevice[] },
+  budgets: ReadonlyMap<string, number> = new Map(),
 ): PlannedBatch {
-  const body = toSqsSafeJson({ ...batchHeader(operation), ...slice });
+  const siteMaxErrors = budgets.get(slice.siteId);
+  const header = {
+    ...batchHeader(operation),
+    ...(siteMaxErrors === undefined ? {} : { siteMaxErrors }),
+  };
+  const body = toSqsSafeJson({ ...header, ...slice });
   const bodyBytes = Buffer.byteLength(body, 'utf8');
   return { ...slice, deviceCount: slice.devices.length, body, bodyBytes };
 }

@@ -23,6 +23,12 @@ export const BatchMessage = z.strictObject({
   force: z.boolean().default(false),
   /** Devices in the operation at every site, for percentage-based maxErrors. */
   operationTotal: z.number().int().min(1),
+  /**
+   * This site's share of the operation's `maxErrors`, as a device count: the connector stops
+   * the site's devices once more than this many have failed. Absent: no share (older messages,
+   * or no maxErrors), and the connector counts against the operation's whole limit.
+   */
+  siteMaxErrors: z.number().int().min(0).optional(),
   createdAt: z.string(),
   devices: z.array(BatchDevice).min(1),
 });
