@@ -5,11 +5,15 @@ import { httpHandler } from '../lib/http.ts';
 
 /** `GET /devices[?siteId=][&status=]`: one page of registered devices. */
 export const handler = httpHandler(ROUTE_SCHEMAS['devices-list'], async ({ query }, { deps }) => {
+  const scope = { siteId: query.siteId, status: query.status };
   const page = await listDevicesPage(deps.doc, deps.env, {
     siteId: query.siteId,
     status: query.status,
     limit: query.limit,
-    startKey: decodeCursor(query.cursor, DeviceKey),
+    startKey: decodeCursor(query.cursor, DeviceKey, scope),
   });
-  return { statusCode: 200, body: { items: page.items, nextCursor: encodeCursor(page.lastKey) } };
+  return {
+    statusCode: 200,
+    body: { items: page.items, nextCursor: encodeCursor(page.lastKey, scope) },
+  };
 });

@@ -30,18 +30,22 @@ export const handler = httpHandler(
     const toIso = new Date(toMs).toISOString();
     const [device] = await getDevices(deps.doc, deps.env, [path.id]);
     if (!device) throw new NotFoundError('device', path.id);
+    const scope = { deviceId: device.deviceId, from: query.from, to: query.to };
     const request: MetricsQuery = {
       deviceId: device.deviceId,
       siteId: device.siteId,
       fromIso,
       toIso,
       limit: query.limit,
-      startKey: decodeCursor(query.cursor, MetricKey),
+      startKey: decodeCursor(query.cursor, MetricKey, scope),
     };
     if (request.startKey && !startKeyFits(request, request.startKey)) {
       throw new BadRequestError('InvalidCursor', 'the cursor belongs to another query');
     }
     const page = await listMetricsPage(deps.doc, deps.env, request);
-    return { statusCode: 200, body: { items: page.items, nextCursor: encodeCursor(page.lastKey) } };
+    return {
+      statusCode: 200,
+      body: { items: page.items, nextCursor: encodeCursor(page.lastKey, scope) },
+    };
   },
 );

@@ -10,9 +10,9 @@ export const handler = httpHandler(
   async ({ query }, { deps }) => {
     const page = await listOperationsPage(deps.doc, deps.env, {
       limit: query.limit,
-      startKey: decodeCursor(query.cursor, OperationListKey),
+      startKey: decodeCursor(query.cursor, OperationListKey, {}),
     });
     const items = await Promise.all(page.items.map((operation) => withProgress(deps, operation)));
-    return { statusCode: 200, body: { items, nextCursor: encodeCursor(page.lastKey) } };
+    return { statusCode: 200, body: { items, nextCursor: encodeCursor(page.lastKey, {}) } };
   },
 );

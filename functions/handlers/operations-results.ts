@@ -9,7 +9,8 @@ import { listResultsPage, ResultKey } from '../lib/results-store.ts';
 export const handler = httpHandler(
   ROUTE_SCHEMAS['operations-results'],
   async ({ path, query }, { deps }) => {
-    const startKey = decodeCursor(query.cursor, ResultKey);
+    const scope = { operationId: path.id, status: query.status };
+    const startKey = decodeCursor(query.cursor, ResultKey, scope);
     if (startKey && startKey.operationId !== path.id) {
       throw new BadRequestError('InvalidCursor', 'the cursor belongs to another operation');
     }
@@ -21,6 +22,9 @@ export const handler = httpHandler(
       limit: query.limit,
       startKey,
     });
-    return { statusCode: 200, body: { items: page.items, nextCursor: encodeCursor(page.lastKey) } };
+    return {
+      statusCode: 200,
+      body: { items: page.items, nextCursor: encodeCursor(page.lastKey, scope) },
+    };
   },
 );

@@ -3,6 +3,7 @@ import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { encodePoints, metricBatchTimestamp, siteMetricsKey } from '../../shared/metric-batches.ts';
 import { tableName } from '../../shared/tables.ts';
+import { encodeCursor } from '../lib/cursor.ts';
 import { type ApiStack, fleetOf, siteOf, startApiStack } from './api-stack.ts';
 
 const SITES = ['east', 'west'];
@@ -273,9 +274,8 @@ describe('device import and metrics', () => {
     });
 
     it('returns 400 for a cursor of another device', async () => {
-      const forged = Buffer.from(
-        JSON.stringify({ deviceId: 'west-dev-000', timestamp: at(3) }),
-      ).toString('base64url');
+      const key = { deviceId: 'west-dev-000', timestamp: at(3) };
+      const forged = encodeCursor(key, { deviceId: 'east-dev-001' });
 
       const response = await stack.call('GET', `/devices/east-dev-001/metrics?cursor=${forged}`);
 

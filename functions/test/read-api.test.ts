@@ -78,16 +78,42 @@ describe('results, devices, sites and the sweep', () => {
     ['a limit that is not a number', 'limit=ten'],
     ['an unknown parameter', 'sort=asc'],
     ['a cursor that is not base64 JSON', 'cursor=%%%'],
-    ['a cursor of the wrong shape', `cursor=${encodeCursor({ foo: 'bar' })}`],
-    [
-      "another operation's cursor",
-      `cursor=${encodeCursor({ operationId: 'op-1111111111', itemKey: 'batch#b', deviceId: 'x' })}`,
-    ],
   ])('returns 400 for %s', async (_name, query) => {
     const response = await stack.call('GET', `/operations/${operationId}/results?${query}`);
 
     expect(response.status).toBe(400);
     expect(response.json).toMatchObject({ error: { code: expect.any(String) } });
+  });
+
+  it.each([
+    ['a cursor of the wrong shape', () => encodeCursor({ foo: 'bar' }, { operationId })],
+    [
+      "another operation's key under this operation's scope",
+      () =>
+        encodeCursor(
+          { operationId: 'op-1111111111', itemKey: 'batch#b', deviceId: 'x' },
+          { operationId },
+        ),
+    ],
+    [
+      'a cursor of this operation with another status filter',
+      () => encodeCursor({ operationId, itemKey: 'batch#b', deviceId: 'x' }, { operationId }),
+      'status=Failed',
+    ],
+  ])('returns 400 InvalidCursor for %s', async (_name, cursorOf, filter = '') => {
+    const query = `${filter}&cursor=${cursorOf()}`;
+    const response = await stack.call('GET', `/operations/${operationId}/results?${query}`);
+
+    expect(response.status).toBe(400);
+    expect(response.json).toMatchObject({ error: { code: 'InvalidCursor' } });
+  });
+
+  it('returns 400 InvalidCursor for an operations list cursor given to the results', async () => {
+    const list = await stack.call('GET', '/operations?limit=1');
+    const cursor = (list.json as { nextCursor?: string }).nextCursor;
+    const response = await stack.call('GET', `/operations/${operationId}/results?cursor=${cursor}`);
+
+    expect(response.json).toMatchObject({ error: { code: 'InvalidCursor' } });
   });
 
   it('pages through every device', async () => {
@@ -130,6 +156,27 @@ describe('results, devices, sites and the sweep', () => {
   it('returns 400 for a malformed site id', async () => {
     const response = await stack.call('GET', '/devices?siteId=Not_A_Slug');
     expect(response.status).toBe(400);
+  });
+
+  it.each([
+    ['a cursor of one site reused for another', '?siteId=north', '?siteId=south'],
+    ['an unfiltered cursor reused with a site', '', '?siteId=south'],
+    [
+      'a status cursor (after the update above) reused with a site',
+      '?status=Unreachable',
+      '?siteId=south',
+    ],
+    ['a site cursor reused without it', '?siteId=north', ''],
+  ])('returns 400 InvalidCursor for %s on GET /devices', async (_name, first, second) => {
+    const sep = (path: string) => (path ? '&' : '?');
+    const page = await stack.call('GET', `/devices${first}${sep(first)}limit=1`);
+    const cursor = (page.json as { nextCursor?: string }).nextCursor;
+    expect(cursor).toBeDefined();
+
+    const reused = await stack.call('GET', `/devices${second}${sep(second)}cursor=${cursor}`);
+
+    expect(reused.status).toBe(400);
+    expect(reused.json).toMatchObject({ error: { code: 'InvalidCursor' } });
   });
 
   it('lists the sites', async () => {
