@@ -30,10 +30,15 @@ export type MetricPoint = z.infer<typeof MetricPoint>;
 
 /**
  * The start key of a page of metric points, as kept in a cursor: a key of the device's own
- * partition (points stored one per item, the earlier layout) or of its site's partition
- * (`site#<siteId>`, one item per batch; see shared/metric-batches.ts).
+ * partition (points stored one per item, the earlier layout; the page starts after it) or of
+ * its site's partition (`site#<siteId>`, one item per batch, see shared/metric-batches.ts; the
+ * page starts at that item, after the first `skip` of the device's points in it).
  */
-export const MetricKey = z.strictObject({ deviceId: z.string().min(1), timestamp: z.string() });
+export const MetricKey = z.strictObject({
+  deviceId: z.string().min(1),
+  timestamp: z.string(),
+  skip: z.number().int().min(0).max(100_000).optional(),
+});
 export type MetricKey = z.infer<typeof MetricKey>;
 
 /** A metrics item holding one batch's points. */
@@ -84,12 +89,14 @@ export async function listMetricsPage(
   query: MetricsQuery,
 ): Promise<{ items: MetricPoint[]; lastKey?: MetricKey }> {
   const table = tableName(env.WINFLEET_PREFIX, 'metrics');
-  const inBatches = query.startKey?.deviceId.startsWith(SITE_METRICS_PREFIX) ?? false;
-  if (inBatches) return batchedPage(doc, table, query, query.startKey);
+  const { startKey } = query;
+  if (startKey?.deviceId.startsWith(SITE_METRICS_PREFIX)) {
+    return batchedPage(doc, table, query, { timestamp: startKey.timestamp, skip: startKey.skip });
+  }
   const own = await devicePage(doc, table, query);
   if (own.lastKey) return own;
   if (own.items.length >= query.limit) {
-    // The next page starts the site's batch items: a key before the first of the window.
+    // The next page starts at the site's batch items: from the first of the window.
     const start = { deviceId: siteMetricsKey(query.siteId), timestamp: batchRange(query).lo };
     return { items: own.items, lastKey: start };
   }
@@ -122,20 +129,28 @@ async function devicePage(doc: DynamoDBDocumentClient, table: string, query: Met
   };
 }
 
+/** Where a page starts in the site's batch items: at this item, after `skip` of its points. */
+interface BatchStart {
+  timestamp: string;
+  skip?: number;
+}
+
 /**
- * The device's points from its site's batch items, read a few items at a time until `limit`
- * points are found or the items end. Costly for a big site: every batch of the window is read
- * to find one device's points.
+ * Up to `limit` of the device's points from its site's batch items, read a few items at a time
+ * from `start` (else the window's first item). When the page fills, its cursor names the item
+ * of the last point returned and how many of the device's points in it were returned. Costly
+ * for a big site: every batch of the window is read to find one device's points.
  */
 async function batchedPage(
   doc: DynamoDBDocumentClient,
   table: string,
   query: MetricsQuery,
-  startKey?: MetricKey,
+  start?: BatchStart,
 ): Promise<{ items: MetricPoint[]; lastKey?: MetricKey }> {
   const range = batchRange(query);
+  const siteKey = siteMetricsKey(query.siteId);
   const items: MetricPoint[] = [];
-  let key = startKey;
+  let key: Record<string, unknown> | undefined;
   do {
     const out = await doc.send(
       new QueryCommand({
@@ -143,18 +158,27 @@ async function batchedPage(
         KeyConditionExpression: 'deviceId = :pk AND #ts BETWEEN :lo AND :hi',
         ExpressionAttributeNames: { '#ts': 'timestamp' },
         ExpressionAttributeValues: {
-          ':pk': siteMetricsKey(query.siteId),
-          ':lo': range.lo,
+          ':pk': siteKey,
+          ':lo': start?.timestamp ?? range.lo,
           ':hi': range.hi,
         },
         Limit: BATCH_ITEMS_PER_READ,
         ExclusiveStartKey: key,
       }),
     );
-    for (const item of out.Items ?? []) items.push(...pointsOf(item, table, query));
-    key = out.LastEvaluatedKey ? MetricKey.parse(out.LastEvaluatedKey) : undefined;
-  } while (key && items.length < query.limit);
-  return { items, lastKey: key };
+    for (const item of out.Items ?? []) {
+      const timestamp = String(item.timestamp);
+      const skip = timestamp === start?.timestamp ? (start.skip ?? 0) : 0;
+      const points = pointsOf(item, table, query);
+      const taken = points.slice(skip, skip + query.limit - items.length);
+      items.push(...taken);
+      if (items.length >= query.limit) {
+        return { items, lastKey: { deviceId: siteKey, timestamp, skip: skip + taken.length } };
+      }
+    }
+    key = out.LastEvaluatedKey;
+  } while (key);
+  return { items };
 }
 
 /**

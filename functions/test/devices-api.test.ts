@@ -262,6 +262,74 @@ describe('device import and metrics', () => {
       });
     });
 
+    it('returns at most limit points of batch items, and a cursor that resumes after the last', async () => {
+      const point = (deviceId: string, hoursAgo: number, cpuPercent: number) => ({
+        deviceId,
+        timestamp: at(hoursAgo),
+        uptimeSeconds: 10,
+        cpuPercent,
+        memoryTotalBytes: 8e9,
+        memoryFreeBytes: 4e9,
+        diskFreeBytes: 1e11,
+        diskTotalBytes: 2e11,
+      });
+      const batchItem = (hoursAgo: number, points: ReturnType<typeof point>[]) => {
+        const baseTime = at(hoursAgo);
+        return {
+          deviceId: siteMetricsKey('east'),
+          timestamp: metricBatchTimestamp(baseTime, 'op-0000000000cc', `b-${hoursAgo}`),
+          siteId: 'east',
+          operationId: 'op-0000000000cc',
+          baseTime,
+          pointCount: points.length,
+          points: encodePoints(points, Date.parse(baseTime)),
+        };
+      };
+      const dev = 'east-dev-000';
+      const items = [
+        batchItem(5, [point(dev, 4.9, 51), point('east-dev-001', 4.9, 99), point(dev, 4.8, 52)]),
+        batchItem(4, [point(dev, 3.9, 53)]),
+        batchItem(3, [point('east-dev-001', 2.9, 98), point(dev, 2.9, 54), point(dev, 2.8, 55)]),
+      ];
+      const table = tableName(stack.env.WINFLEET_PREFIX, 'metrics');
+      await stack.doc.send(
+        new BatchWriteCommand({
+          RequestItems: { [table]: items.map((Item) => ({ PutRequest: { Item } })) },
+        }),
+      );
+
+      const pagesOf = async (limit: number) => {
+        const pages: number[][] = [];
+        let cursor: string | undefined;
+        do {
+          const query = `from=${at(6)}&to=${at(2)}&limit=${limit}${cursor ? `&cursor=${cursor}` : ''}`;
+          const response = await stack.call('GET', `/devices/${dev}/metrics?${query}`);
+          expect(response.status).toBe(200);
+          const page = response.json as { items: { cpuPercent: number }[]; nextCursor?: string };
+          pages.push(page.items.map((p) => p.cpuPercent));
+          cursor = page.nextCursor;
+        } while (cursor && pages.length < 10);
+        return pages;
+      };
+
+      expect(await pagesOf(1)).toEqual([[51], [52], [53], [54], [55], []]);
+      expect(await pagesOf(2)).toEqual([[51, 52], [53, 54], [55]]);
+    });
+
+    it('returns 400 InvalidCursor for a cursor reused with another window', async () => {
+      const first = await stack.call('GET', `/devices/east-dev-001/metrics?from=${at(31)}&limit=1`);
+      const { nextCursor } = first.json as { nextCursor?: string };
+      expect(nextCursor).toBeDefined();
+
+      const reused = await stack.call(
+        'GET',
+        `/devices/east-dev-001/metrics?from=${at(25)}&limit=1&cursor=${nextCursor}`,
+      );
+
+      expect(reused.status).toBe(400);
+      expect(reused.json).toMatchObject({ error: { code: 'InvalidCursor' } });
+    });
+
     it('returns 400 for a time that is not ISO 8601, or from after to', async () => {
       const notIso = await stack.call('GET', '/devices/east-dev-001/metrics?from=yesterday');
       const reversed = await stack.call(
