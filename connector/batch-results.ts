@@ -3,6 +3,7 @@ import type { BatchMessage } from '../shared/schemas/batch.ts';
 import type { DeviceResult, DeviceState } from '../shared/schemas/result.ts';
 import type { Archive } from './archive/index.ts';
 import type { MetricsWriter, ResultDelivery } from './cloud/index.ts';
+import { ERROR_STATES } from './operation-control.ts';
 
 export interface BatchResultsOptions {
   batch: BatchMessage;
@@ -34,11 +35,17 @@ export class BatchResults {
     this.#previousStatus = new Map(options.batch.devices.map((d) => [d.deviceId, d.lastStatus]));
   }
 
-  /** Takes in archived results not yet delivered; starts the periodic flush on the first. */
+  /**
+   * Takes in archived results not yet delivered; starts the periodic flush on the first. When
+   * the operation sets maxErrors a failure is delivered at once, so that the other sites'
+   * connectors, which read the operation's counts after each delivery, see it.
+   */
   add(...results: DeviceResult[]): void {
     this.#pending.push(...results);
     this.#timer ??= setInterval(() => void this.flush(), this.#options.progressIntervalMs);
     this.#timer.unref();
+    const limited = this.#options.batch.rateControl.maxErrors !== undefined;
+    if (limited && results.some((r) => ERROR_STATES.includes(r.status))) void this.flush();
   }
 
   /** Delivers what is pending now; flushes run one after another. */

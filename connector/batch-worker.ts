@@ -56,6 +56,9 @@ export interface BatchSignals {
   abort: AbortSignal;
 }
 
+/** A device starts only if the operation's status was read at most this long ago. */
+const STATUS_MAX_AGE_MS = 1000;
+
 /** `deleted`: every device's result is durable; `kept`: the message comes back later. */
 export type BatchOutcome = 'deleted' | 'kept' | 'malformed';
 
@@ -131,6 +134,8 @@ export class BatchWorker {
     log.info({ devices: toRun.length, skipped: done.size }, 'batch started');
 
     archive.recordOperation(batch.operationId, batch.type, batch.createdAt);
+    // One read per batch: a batch that arrives after a cancel starts none of its devices.
+    await this.#options.control?.refresh(batch.operationId, 0);
     if (undelivered.length > 0) results.add(...undelivered);
     const job = this.#job(batch);
     await Promise.allSettled(
@@ -188,6 +193,7 @@ export class BatchWorker {
     });
     try {
       // Checked once the slot is granted: a cancel may have come while the device waited.
+      await this.#options.control?.refresh(batch.operationId, STATUS_MAX_AGE_MS);
       const cancelled = this.#options.control?.cancelledReason(batch.operationId);
       if (cancelled) return unrunResult(batch, device, 'Cancelled', cancelled);
       const result = await runOnDevice(transport, device, job, signals.abort);

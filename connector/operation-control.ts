@@ -5,7 +5,7 @@ import { tableName } from '../shared/tables.ts';
 import type { OperationProgress } from './cloud/index.ts';
 
 /** States that count against an operation's `maxErrors`. */
-const ERROR_STATES = ['Failed', 'TimedOut', 'Unreachable'];
+export const ERROR_STATES: readonly string[] = ['Failed', 'TimedOut', 'Unreachable'];
 
 export interface OperationControlOptions {
   client: DynamoDBDocumentClient;
@@ -17,17 +17,31 @@ export interface OperationControlOptions {
 
 interface Tracked {
   batches: number;
-  /** The error count past which the rest is cancelled; undefined for no limit. */
+  /** The operation's error count past which the rest is cancelled; undefined for no limit. */
   maxErrors: number | undefined;
+  /** This site's share of it (the batch's siteMaxErrors), else the operation's limit. */
+  siteMaxErrors: number | undefined;
   /** Errors seen here, before DynamoDB has counted them. */
   localErrors: number;
   cancelled?: string;
+  /** When the operation's status was last read (epoch ms), and the read in flight. */
+  checkedAtMs: number;
+  checking?: Promise<void>;
 }
 
 /**
  * Knows which operations in hand must start no more devices: those cancelled through the API
- * (read from DynamoDB every few seconds and from every counted result) and those past their
- * `maxErrors`, counted over the whole operation at every site.
+ * (read from DynamoDB when a batch arrives, before a device starts if the last read is older
+ * than `statusMaxAgeMs`, and every few seconds) and those past `maxErrors`.
+ *
+ * The bound on errors holds across sites without a transaction. Each batch carries its site's
+ * share of maxErrors (`siteMaxErrors`; the shares add up to at most maxErrors), and the site
+ * starts no more devices once more than its share have failed here. Each connector also takes
+ * in the operation's counts at every site whenever it delivers a result (failures are delivered
+ * at once, see BatchResults), and stops once more than maxErrors have failed in all. So, with
+ * one connector per site, an operation ends with at most `maxErrors + sites × throttleLimit`
+ * error results (Failed, TimedOut, Unreachable): each site's share, plus the one that crossed
+ * it and the devices already in flight then. Unstarted devices end Cancelled.
  */
 export class OperationControl {
   readonly #options: OperationControlOptions;
@@ -40,10 +54,13 @@ export class OperationControl {
 
   /** Watches an operation while one of its batches runs; call the returned function after. */
   track(batch: BatchMessage): () => void {
+    const maxErrors = errorLimit(batch.rateControl.maxErrors, batch.operationTotal);
     const tracked = this.#operations.get(batch.operationId) ?? {
       batches: 0,
-      maxErrors: errorLimit(batch.rateControl.maxErrors, batch.operationTotal),
+      maxErrors,
+      siteMaxErrors: batch.siteMaxErrors ?? maxErrors,
       localErrors: 0,
+      checkedAtMs: 0,
     };
     tracked.batches += 1;
     this.#operations.set(batch.operationId, tracked);
@@ -66,7 +83,25 @@ export class OperationControl {
       return;
     }
     const errors = ERROR_STATES.reduce((n, state) => n + (progress.counts[state] ?? 0), 0);
-    this.#checkErrors(operationId, tracked, errors);
+    if (tracked.maxErrors !== undefined && errors > tracked.maxErrors) {
+      this.#cancel(operationId, `more than ${tracked.maxErrors} devices failed (maxErrors)`);
+    }
+  }
+
+  /**
+   * Reads the operation's status unless it was read less than `maxAgeMs` ago; one read at a
+   * time per operation, which concurrent callers share. Never throws: a failed read is logged.
+   */
+  async refresh(operationId: string, maxAgeMs: number): Promise<void> {
+    const tracked = this.#operations.get(operationId);
+    if (!tracked || tracked.cancelled) return;
+    if (tracked.checking) return tracked.checking;
+    if (Date.now() - tracked.checkedAtMs < maxAgeMs) return;
+    tracked.checking = this.#checkStatus(operationId).finally(() => {
+      tracked.checkedAtMs = Date.now();
+      tracked.checking = undefined;
+    });
+    return tracked.checking;
   }
 
   /**
@@ -77,14 +112,12 @@ export class OperationControl {
     const tracked = this.#operations.get(operationId);
     if (!tracked || !ERROR_STATES.includes(state)) return;
     tracked.localErrors += 1;
-    this.#checkErrors(operationId, tracked, 0);
-  }
-
-  /** Cancels past maxErrors; the cloud's count covers every site, the local one is fresher. */
-  #checkErrors(operationId: string, tracked: Tracked, cloudErrors: number): void {
-    const errors = Math.max(cloudErrors, tracked.localErrors);
-    if (tracked.maxErrors !== undefined && errors > tracked.maxErrors) {
-      this.#cancel(operationId, `more than ${tracked.maxErrors} devices failed (maxErrors)`);
+    const share = tracked.siteMaxErrors;
+    if (share !== undefined && tracked.localErrors > share) {
+      this.#cancel(
+        operationId,
+        `more than ${share} devices failed at this site (its maxErrors share)`,
+      );
     }
   }
 
@@ -109,7 +142,7 @@ export class OperationControl {
 
   async #poll(): Promise<void> {
     const open = [...this.#operations].filter(([, t]) => !t.cancelled).map(([id]) => id);
-    await Promise.all(open.map((operationId) => this.#checkStatus(operationId)));
+    await Promise.all(open.map((operationId) => this.refresh(operationId, 0)));
   }
 
   async #checkStatus(operationId: string): Promise<void> {
@@ -119,6 +152,8 @@ export class OperationControl {
         new GetCommand({
           TableName: tableName(prefix, 'operations'),
           Key: { operationId },
+          // A cancel just before the batch arrived must be seen.
+          ConsistentRead: true,
           ProjectionExpression: '#status',
           ExpressionAttributeNames: { '#status': 'status' },
         }),
