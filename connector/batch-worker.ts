@@ -254,7 +254,10 @@ export class BatchWorker {
   }
 }
 
-/** The result of a device that was never run: parameters unfit for the type, or cancelled. */
+/**
+ * The result of a device that was never run: parameters unfit for the type, or cancelled. Its
+ * shape (no exit code, zero duration) is how delivery knows not to touch the device's status.
+ */
 export function unrunResult(
   batch: BatchMessage,
   device: DeviceTarget,

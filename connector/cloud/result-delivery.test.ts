@@ -241,6 +241,42 @@ describe('ResultDelivery', () => {
     expect(await read('dev-2')).toEqual({ deviceId: 'dev-2', lastStatus: 'Success' });
   });
 
+  it("leaves a device's state and lastSeenAt alone for a device never contacted", async () => {
+    await putOperation(cloud, 'op-untouched01', 4);
+    const devices = tableName(cloud.prefix, 'devices');
+    const before = { lastStatus: 'Success', lastSeenAt: '2025-01-01T00:00:00.000Z' };
+    for (const deviceId of ['dev-0', 'dev-1', 'dev-2', 'dev-3']) {
+      await cloud.documents.send(
+        new PutCommand({ TableName: devices, Item: { deviceId, ...before } }),
+      );
+    }
+    const unrun = (i: number, status: FinalDeviceState): DeviceResult => {
+      const at = new Date(Date.UTC(2025, 0, 2, 0, 0, i)).toISOString();
+      const { exitCode: _, ...rest } = result('op-untouched01', i, status);
+      return { ...rest, error: 'not run', startedAt: at, finishedAt: at, durationMs: 0 };
+    };
+
+    await delivery.deliverResults(
+      [
+        unrun(0, 'Cancelled'),
+        unrun(1, 'Expired'),
+        unrun(2, 'Failed'),
+        result('op-untouched01', 3, 'Failed'),
+      ],
+      { previousStatus: new Map() },
+    );
+
+    const read = async (deviceId: string) =>
+      (await cloud.documents.send(new GetCommand({ TableName: devices, Key: { deviceId } }))).Item;
+    for (const deviceId of ['dev-0', 'dev-1', 'dev-2']) {
+      expect(await read(deviceId)).toEqual({ deviceId, ...before });
+    }
+    expect(await read('dev-3')).toMatchObject({
+      lastStatus: 'Failed',
+      lastSeenAt: '2025-01-01T00:00:04.000Z',
+    });
+  });
+
   it('delivers one result through the single-result call', async () => {
     await putOperation(cloud, 'op-single00001', 1);
 

@@ -186,7 +186,8 @@ export class ResultDelivery {
 
   /**
    * Best effort: the last known state of each device this delivery added, written only when it
-   * changed. A cached answer says nothing new about the device and never changes it.
+   * changed. A result that says nothing new about the device (a cached answer, or a device never
+   * contacted: see saysAboutDevice) never changes it.
    */
   async #touchDevices(
     results: readonly DeviceResult[],
@@ -195,7 +196,7 @@ export class ResultDelivery {
   ): Promise<void> {
     const added = new Set(addedDeviceIds);
     const changed = results.filter((result) => {
-      if (!added.has(result.deviceId) || result.status === 'Cached') return false;
+      if (!added.has(result.deviceId) || !saysAboutDevice(result)) return false;
       const known = options.previousStatus?.has(result.deviceId);
       return !known || options.previousStatus?.get(result.deviceId) !== result.status;
     });
@@ -230,6 +231,23 @@ export class ResultDelivery {
       this.#logger.warn({ err: error, deviceId: result.deviceId }, 'device status not updated');
     }
   }
+}
+
+/**
+ * Whether a result tells anything about the device itself, so that it may change the device's
+ * lastStatus (and lastSeenAt, which means the device answered). Not so for a cached answer,
+ * nor for a device that was never contacted: Cancelled, Expired, and the Failed results the
+ * connector gives devices it did not run (parameters unfit for the type, a dead-lettered
+ * batch), which `unrunResult` makes with no exit code and no duration.
+ */
+export function saysAboutDevice(result: DeviceResult): boolean {
+  if (['Cached', 'Cancelled', 'Expired'].includes(result.status)) return false;
+  const unrun =
+    result.status === 'Failed' &&
+    result.exitCode === undefined &&
+    result.durationMs === 0 &&
+    result.startedAt === result.finishedAt;
+  return !unrun;
 }
 
 /** Results grouped by their batch, in the order their batches first appear. */
