@@ -358,6 +358,8 @@ const StoredDetail = z.object({
   stdout: z.string().optional(),
   stderr: z.string().optional(),
   output: z.unknown().optional(),
+  stdoutChars: z.number().int().min(0).optional(),
+  stderrChars: z.number().int().min(0).optional(),
 });
 
 /** The `device#` items of these devices that exist, by device id (BatchGetItem, 100 a call). */

@@ -72,6 +72,9 @@ export interface DeviceDetail {
   stdout?: string;
   stderr?: string;
   output?: unknown;
+  /** Full lengths of stdout and stderr, present only when they were cut. */
+  stdoutChars?: number;
+  stderrChars?: number;
 }
 
 /** The decoded content of a batch item. */
@@ -126,8 +129,8 @@ function compactOne(result: DeviceResult, baseMs: number) {
     deviceId: result.deviceId,
     finishedAt: result.finishedAt,
     ...(output.o !== undefined ? { output: output.o } : {}),
-    ...(output.so !== undefined ? { stdout: truncate(output.so) } : {}),
-    ...(output.se !== undefined ? { stderr: truncate(output.se) } : {}),
+    ...storedText('stdout', output.so),
+    ...storedText('stderr', output.se),
   };
   return { entry, detail };
 }
@@ -156,8 +159,8 @@ export function spillOutputs(
       deviceId: entry.d,
       finishedAt: finishedAt(entry),
       ...(o !== undefined ? { output: o } : {}),
-      ...(so !== undefined ? { stdout: truncate(so) } : {}),
-      ...(se !== undefined ? { stderr: truncate(se) } : {}),
+      ...storedText('stdout', so),
+      ...storedText('stderr', se),
     });
     return { ...rest, dt: 1 as const };
   });
@@ -232,6 +235,14 @@ export function expandEntry(
     if (detail.output !== undefined) result.output = detail.output;
     if (detail.stdout !== undefined) result.stdout = detail.stdout;
     if (detail.stderr !== undefined) result.stderr = detail.stderr;
+    if (detail.stdoutChars !== undefined) {
+      result.stdoutTruncated = true;
+      result.stdoutChars = detail.stdoutChars;
+    }
+    if (detail.stderrChars !== undefined) {
+      result.stderrTruncated = true;
+      result.stderrChars = detail.stderrChars;
+    }
   }
   return result;
 }
@@ -240,6 +251,9 @@ function jsonBytes(value: unknown): number {
   return Buffer.byteLength(JSON.stringify(value), 'utf8');
 }
 
-function truncate(text: string): string {
-  return text.length <= MAX_STORED_OUTPUT_CHARS ? text : text.slice(0, MAX_STORED_OUTPUT_CHARS);
+/** A detail's stdout or stderr: at most MAX_STORED_OUTPUT_CHARS, with the full length if cut. */
+function storedText(name: 'stdout' | 'stderr', text: string | undefined): Partial<DeviceDetail> {
+  if (text === undefined) return {};
+  if (text.length <= MAX_STORED_OUTPUT_CHARS) return { [name]: text };
+  return { [name]: text.slice(0, MAX_STORED_OUTPUT_CHARS), [`${name}Chars`]: text.length };
 }

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { MAX_STORED_OUTPUT_CHARS } from '../../shared/items.ts';
 import {
   Device,
   DeviceId,
@@ -93,6 +94,8 @@ const Instant = z.iso
 
 export interface RouteSchemas {
   summary: string;
+  /** Longer text for the OpenAPI operation's description. */
+  description?: string;
   path?: z.ZodType;
   query?: z.ZodType;
   body?: z.ZodType;
@@ -121,6 +124,11 @@ export const ROUTE_SCHEMAS = {
   },
   'operations-results': {
     summary: "Page through an operation's device results",
+    description:
+      `stdout and stderr are kept up to ${MAX_STORED_OUTPUT_CHARS} characters each. A result ` +
+      'whose text was cut has stdoutTruncated (or stderrTruncated) true and the full length ' +
+      "in stdoutChars (or stderrChars); the whole text is in the site's archive, on its " +
+      'connector.',
     path: OperationPath,
     query: z.strictObject({
       status: FinalDeviceState.optional(),

@@ -50,6 +50,7 @@ function operationObject(route: RouteDefinition, schemas: RouteSchemas | undefin
     summary: schemas?.summary ?? route.handler,
     responses: responses(schemas),
   };
+  if (schemas?.description) operation.description = schemas.description;
   const parameters = [
     ...parametersOf(schemas?.path, 'path'),
     ...parametersOf(schemas?.query, 'query'),

@@ -4,6 +4,7 @@ import { type Emulator, startDynamoDb } from '../../local/emulators.ts';
 import { createTables } from '../../local/provision.ts';
 import { createDocumentClient } from '../../shared/aws.ts';
 import type { CloudEnv } from '../../shared/config.ts';
+import { MAX_STORED_OUTPUT_CHARS } from '../../shared/items.ts';
 import { putResultBatch } from '../../shared/result-batch-store.ts';
 import type { DeviceResult } from '../../shared/schemas/index.ts';
 import { listResultsPage, type ResultKey } from './results-store.ts';
@@ -116,6 +117,31 @@ describe('listResultsPage', () => {
     expect(items.find((r) => r.deviceId === 'b-3-dev-0')).toMatchObject({
       stdout: 'y'.repeat(5000),
       stderr: 'oops',
+    });
+  });
+
+  it('flags a stdout or stderr cut to the stored length, with its full length', async () => {
+    const operationId = 'op-results00002';
+    const ref = { operationId, siteId: 'site-a', batchId: 'b-0' };
+    const long = (n: number, char: string) => char.repeat(n);
+    const results = [
+      { ...result('b-0', 0), operationId, stdout: long(40_000, 'o'), stderr: long(50, 'e') },
+      { ...result('b-0', 1), operationId, stdout: long(MAX_STORED_OUTPUT_CHARS, 'o') },
+      { ...result('b-0', 2), operationId, stderr: long(MAX_STORED_OUTPUT_CHARS + 1, 'e') },
+    ];
+    await putResultBatch(doc, env.WINFLEET_PREFIX, ref, results);
+
+    const page = await listResultsPage(doc, env, { operationId, limit: 10 });
+
+    const [cut, whole, cutErr] = page.items;
+    expect(cut).toMatchObject({ stdoutTruncated: true, stdoutChars: 40_000 });
+    expect(cut?.stdout).toHaveLength(MAX_STORED_OUTPUT_CHARS);
+    expect(cut).not.toHaveProperty('stderrTruncated');
+    expect(whole?.stdout).toHaveLength(MAX_STORED_OUTPUT_CHARS);
+    expect(whole).not.toHaveProperty('stdoutTruncated');
+    expect(cutErr).toMatchObject({
+      stderrTruncated: true,
+      stderrChars: MAX_STORED_OUTPUT_CHARS + 1,
     });
   });
 });

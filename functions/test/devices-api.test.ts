@@ -8,6 +8,10 @@ import { type ApiStack, fleetOf, siteOf, startApiStack } from './api-stack.ts';
 
 const SITES = ['east', 'west'];
 
+interface OpenApiDoc {
+  paths: Record<string, { get?: { description?: string } }>;
+}
+
 describe('device import and metrics', () => {
   let stack: ApiStack;
 
@@ -154,6 +158,13 @@ describe('device import and metrics', () => {
         '/devices/{id}/metrics': { get: { operationId: 'devices-metrics' } },
       },
     });
+  });
+
+  it('documents cut result text and where the whole of it is', async () => {
+    const response = await stack.call('GET', '/openapi.json');
+    const results = (response.json as OpenApiDoc).paths['/operations/{id}/results']?.get;
+
+    expect(results?.description).toMatch(/stdoutTruncated.*stdoutChars.*archive/);
   });
 
   describe('GET /devices/{id}/metrics', () => {

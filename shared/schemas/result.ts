@@ -31,6 +31,21 @@ export const DeviceResult = z.object({
   exitCode: z.number().int().optional(),
   stdout: z.string().optional(),
   stderr: z.string().optional(),
+  /**
+   * Set when `stdout` was cut to the first MAX_STORED_OUTPUT_CHARS characters kept in the
+   * results table; `stdoutChars` is then its full length. The site's archive has all of it.
+   */
+  stdoutTruncated: z
+    .boolean()
+    .optional()
+    .describe("true when stdout was cut; the site's archive has all of it"),
+  stdoutChars: z.number().int().min(0).optional().describe('full length of a cut stdout'),
+  /** As `stdoutTruncated` and `stdoutChars`, for stderr. */
+  stderrTruncated: z
+    .boolean()
+    .optional()
+    .describe("true when stderr was cut; the site's archive has all of it"),
+  stderrChars: z.number().int().min(0).optional().describe('full length of a cut stderr'),
   /** The parsed JSON document a built-in script prints. */
   output: z.unknown().optional(),
   error: z.string().optional(),
