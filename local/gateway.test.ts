@@ -1,3 +1,4 @@
+import { connect } from 'node:net';
 import type { APIGatewayProxyEventV2 } from 'aws-lambda';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createLogger } from '../shared/logger.ts';
@@ -59,6 +60,43 @@ describe('local gateway', () => {
     expect(await response.json()).toEqual({
       error: { code: 'Unauthorized', message: expect.any(String) },
     });
+  });
+
+  it.each([
+    ['an unknown route', '/nothing/here', 'GET', null],
+    ['an unknown route with a wrong token', '/nothing/here', 'GET', 'Bearer wrong-token'],
+    ['a known path with the wrong method', '/operations/op-0123456789', 'DELETE', null],
+    ['a known route', '/operations', 'POST', null],
+  ])('returns 401 before matching routes for %s', async (_name, path, method, auth) => {
+    const response = await call(path, { method, auth });
+
+    expect(response.status).toBe(401);
+    expect(response.headers.get('allow')).toBeNull();
+    expect(await response.json()).toMatchObject({ error: { code: 'Unauthorized' } });
+  });
+
+  it('returns 431 JSON for a URL over the header limit', async () => {
+    const response = await call(`/devices?siteId=${'a'.repeat(20_000)}`);
+
+    expect(response.status).toBe(431);
+    expect(await response.json()).toEqual({
+      error: { code: 'RequestHeaderFieldsTooLarge', message: expect.any(String) },
+    });
+  });
+
+  it('returns 400 JSON for a request that is not HTTP', async () => {
+    const { hostname, port } = new URL(gateway.url);
+    const raw = await new Promise<string>((resolve, reject) => {
+      const socket = connect(Number(port), hostname, () => socket.write('NOT HTTP AT ALL\r\n\r\n'));
+      const chunks: Buffer[] = [];
+      socket.on('data', (chunk) => chunks.push(chunk));
+      socket.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
+      socket.on('error', reject);
+    });
+
+    const [head = '', body = ''] = raw.split('\r\n\r\n');
+    expect(head).toMatch(/^HTTP\/1\.1 400 /);
+    expect(JSON.parse(body)).toMatchObject({ error: { code: 'BadRequest' } });
   });
 
   it('returns 404 JSON for an unknown route', async () => {

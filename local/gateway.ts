@@ -1,6 +1,6 @@
 import { randomUUID, timingSafeEqual } from 'node:crypto';
-import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { createServer, type IncomingMessage, type ServerResponse, STATUS_CODES } from 'node:http';
+import type { AddressInfo, Socket } from 'node:net';
 import type {
   APIGatewayProxyEventV2,
   APIGatewayProxyStructuredResultV2,
@@ -68,6 +68,9 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
   const server = createServer((req, res) => {
     void serve(req, res, { options, routes, handlers });
   });
+  server.on('clientError', (error: NodeJS.ErrnoException, socket: Socket) => {
+    answerClientError(error, socket, options.logger);
+  });
   const host = options.host ?? '127.0.0.1';
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
@@ -97,8 +100,9 @@ async function serve(req: IncomingMessage, res: ServerResponse, scope: ServeScop
     if (method === 'GET' && url.pathname === '/health') {
       return send(res, { statusCode: 200, body: JSON.stringify({ status: 'ok' }) });
     }
-    const matched = matchRoute(scope.routes, method, url.pathname);
+    // Before route matching: without a token, every path answers alike (no route probing).
     checkAuthorization(req.headers.authorization, scope.options.token);
+    const matched = matchRoute(scope.routes, method, url.pathname);
     const body = await readBody(req, scope.options.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES);
     const event = buildEvent(req, url, matched, body);
     const handler = await loadHandler(
@@ -114,6 +118,46 @@ async function serve(req: IncomingMessage, res: ServerResponse, scope: ServeScop
     logger.error({ err: error, method, path: url.pathname }, 'handler failed');
     sendError(res, new GatewayError(500, 'InternalError', 'the handler failed'));
   }
+}
+
+/** Node's parser errors that have an answer of their own; any other is a 400. */
+const CLIENT_ERRORS: Record<string, { statusCode: number; code: string; message: string }> = {
+  HPE_HEADER_OVERFLOW: {
+    statusCode: 431,
+    code: 'RequestHeaderFieldsTooLarge',
+    message: 'the request line and headers exceed the server limit; shorten the URL or headers',
+  },
+  ERR_HTTP_REQUEST_TIMEOUT: {
+    statusCode: 408,
+    code: 'RequestTimeout',
+    message: 'the request did not arrive in time',
+  },
+};
+
+/**
+ * Answers a request Node could not parse (so no handler sees it) with the JSON error shape,
+ * where the socket can still be written to, and closes the connection.
+ */
+function answerClientError(error: NodeJS.ErrnoException, socket: Socket, logger: Logger): void {
+  logger.debug({ err: error, code: error.code }, 'client error');
+  if (error.code === 'ECONNRESET' || !socket.writable) {
+    socket.destroy();
+    return;
+  }
+  const known = CLIENT_ERRORS[error.code ?? ''];
+  const { statusCode, code, message } = known ?? {
+    statusCode: 400,
+    code: 'BadRequest',
+    message: 'the request is not valid HTTP/1.1',
+  };
+  const body = JSON.stringify({ error: { code, message } });
+  socket.end(
+    `HTTP/1.1 ${statusCode} ${STATUS_CODES[statusCode]}\r\n` +
+      'content-type: application/json\r\n' +
+      `content-length: ${Buffer.byteLength(body)}\r\n` +
+      'connection: close\r\n\r\n' +
+      body,
+  );
 }
 
 function compileRoute(route: RouteDefinition): CompiledRoute {
