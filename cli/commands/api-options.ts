@@ -1,7 +1,8 @@
 import type { Command } from 'commander';
-import { z } from 'zod';
-import { ApiClient, ApiError } from '../api-client.ts';
-import { type Connection, ConnectionError, resolveConnection } from '../connection.ts';
+import type { z } from 'zod';
+import { ApiClient } from '../api-client.ts';
+import { type Connection, resolveConnection } from '../connection.ts';
+import { issuesText, UsageError } from '../errors.ts';
 import { sigV4Authorizer } from '../sigv4.ts';
 
 /** Adds the options that say where the API is and how to authenticate to it. */
@@ -36,54 +37,8 @@ async function clientFor(connection: Connection): Promise<ApiClient> {
 }
 
 /**
- * Wraps a command's action so that an API refusal, a bad setting or bad flags end the
- * process with exit code 1 and a message on stderr instead of a stack trace.
- */
-export function reportErrors<A extends unknown[]>(action: (...args: A) => Promise<void>) {
-  return async (...args: A): Promise<void> => {
-    try {
-      await action(...args);
-    } catch (error) {
-      process.stderr.write(`winfleet: ${describe(error)}\n`);
-      process.exitCode = 1;
-    }
-  };
-}
-
-function describe(error: unknown): string {
-  if (error instanceof ApiError) {
-    const details = error.details === undefined ? '' : `\n${detailText(error.details)}`;
-    return `${error.message}${details}`;
-  }
-  if (error instanceof z.ZodError) return z.prettifyError(error);
-  if (error instanceof ConnectionError || error instanceof UsageError) return error.message;
-  if (error instanceof TypeError && error.message === 'fetch failed') {
-    const cause = error.cause instanceof Error ? `: ${error.cause.message}` : '';
-    return `cannot reach the API${cause}`;
-  }
-  return error instanceof Error ? (error.stack ?? error.message) : String(error);
-}
-
-const RowProblems = z.object({
-  rows: z.array(z.object({ line: z.number(), reasons: z.array(z.string()) })),
-});
-
-function detailText(details: unknown): string {
-  const rows = RowProblems.safeParse(details);
-  if (rows.success) {
-    return rows.data.rows.map((r) => `  line ${r.line}: ${r.reasons.join('; ')}`).join('\n');
-  }
-  return JSON.stringify(details, null, 2);
-}
-
-/** Flags that parse but do not make sense together. */
-export class UsageError extends Error {
-  override readonly name = 'UsageError';
-}
-
-/**
- * Parses a command's own flags (the connection options left out) with zod, or throws the
- * error `reportErrors` prints.
+ * Parses a command's own flags (the connection options left out) with zod, or throws a
+ * `UsageError` naming each bad flag.
  */
 export function parseFlags<S extends z.ZodType>(
   schema: S,
@@ -96,5 +51,7 @@ export function parseFlags<S extends z.ZodType>(
   );
   const parsed = schema.safeParse(own);
   if (parsed.success) return parsed.data;
-  throw new UsageError(z.prettifyError(parsed.error));
+  throw new UsageError(issuesText(parsed.error, true));
 }
+
+export { UsageError };

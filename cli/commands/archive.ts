@@ -1,10 +1,10 @@
 import type { Command } from 'commander';
 import { z } from 'zod';
 import { type ArchivedResult, queryArchive } from '../../connector/archive/index.ts';
-import { ArchiveError } from '../../connector/errors.ts';
 import { stackPaths } from '../../local/layout.ts';
 import { FinalDeviceState } from '../../shared/schemas/result.ts';
 import { SiteId } from '../../shared/schemas/site.ts';
+import { parseFlags } from './api-options.ts';
 
 const QueryFlags = z.strictObject({
   dataDir: z.string().min(1).default('.data/winfleet'),
@@ -39,17 +39,7 @@ export function registerArchiveCommand(program: Command): void {
     .option('--limit <n>', 'at most this many results (default 100)')
     .option('--json', 'one JSON document per line instead of a table')
     .action((raw: Record<string, unknown>) => {
-      const parsed = QueryFlags.safeParse(raw);
-      if (!parsed.success) {
-        program.error(`winfleet archive query: ${z.prettifyError(parsed.error)}`);
-        return;
-      }
-      try {
-        process.stdout.write(runArchiveQuery(parsed.data));
-      } catch (error) {
-        if (!(error instanceof ArchiveError)) throw error;
-        program.error(`winfleet archive query: ${error.message}`);
-      }
+      process.stdout.write(runArchiveQuery(parseFlags(QueryFlags, raw)));
     });
 }
 

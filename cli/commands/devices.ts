@@ -1,10 +1,10 @@
-import { readFile } from 'node:fs/promises';
 import type { Command } from 'commander';
 import { z } from 'zod';
 import { DeviceState } from '../../shared/schemas/result.ts';
 import { SiteId } from '../../shared/schemas/site.ts';
+import { readInputFile } from '../read-input.ts';
 import { formatTable } from '../table.ts';
-import { clientFrom, parseFlags, reportErrors, withConnectionOptions } from './api-options.ts';
+import { clientFrom, parseFlags, withConnectionOptions } from './api-options.ts';
 
 const ImportFlags = z.strictObject({ site: SiteId.optional() });
 const ListFlags = z.strictObject({
@@ -25,17 +25,15 @@ export function registerDevicesCommand(program: Command): void {
       )
       .argument('<file>', 'the CSV file')
       .option('--site <siteId>', 'the site of rows without a siteId column'),
-  ).action(
-    reportErrors(async (file: string, options: Record<string, unknown>) => {
-      const flags = parseFlags(ImportFlags, options);
-      const csv = await readFile(file, 'utf8');
-      const summary = await (await clientFrom(options)).importDevices(csv, { siteId: flags.site });
-      const skipped = summary.skipped ? `, ${summary.skipped} disabled skipped` : '';
-      process.stdout.write(
-        `imported ${summary.imported} devices: ${summary.created} new, ${summary.updated} updated${skipped}\n`,
-      );
-    }),
-  );
+  ).action(async (file: string, options: Record<string, unknown>) => {
+    const flags = parseFlags(ImportFlags, options);
+    const csv = await readInputFile(file);
+    const summary = await (await clientFrom(options)).importDevices(csv, { siteId: flags.site });
+    const skipped = summary.skipped ? `, ${summary.skipped} disabled skipped` : '';
+    process.stdout.write(
+      `imported ${summary.imported} devices: ${summary.created} new, ${summary.updated} updated${skipped}\n`,
+    );
+  });
   withConnectionOptions(
     devices
       .command('list')
@@ -43,27 +41,25 @@ export function registerDevicesCommand(program: Command): void {
       .option('--site <siteId>', 'only this site')
       .option('--status <state>', 'only devices whose last result is in this state')
       .option('--json', 'print the devices as a JSON array'),
-  ).action(
-    reportErrors(async (options: Record<string, unknown>) => {
-      const flags = parseFlags(ListFlags, options);
-      const api = await clientFrom(options);
-      const found = await api.allDevices({ siteId: flags.site, status: flags.status });
-      if (flags.json) {
-        process.stdout.write(`${JSON.stringify(found)}\n`);
-        return;
-      }
-      const rows = found.map((d) => [
-        d.deviceId,
-        d.siteId,
-        `${d.address}:${d.port}`,
-        d.lastStatus,
-        d.lastSeenAt,
-        Object.entries(d.tags)
-          .map(([k, v]) => `${k}=${v}`)
-          .join(';'),
-      ]);
-      const header = ['device', 'site', 'address', 'last state', 'last seen', 'tags'];
-      process.stdout.write(`${formatTable(header, rows)}\n${found.length} device(s)\n`);
-    }),
-  );
+  ).action(async (options: Record<string, unknown>) => {
+    const flags = parseFlags(ListFlags, options);
+    const api = await clientFrom(options);
+    const found = await api.allDevices({ siteId: flags.site, status: flags.status });
+    if (flags.json) {
+      process.stdout.write(`${JSON.stringify(found)}\n`);
+      return;
+    }
+    const rows = found.map((d) => [
+      d.deviceId,
+      d.siteId,
+      `${d.address}:${d.port}`,
+      d.lastStatus,
+      d.lastSeenAt,
+      Object.entries(d.tags)
+        .map(([k, v]) => `${k}=${v}`)
+        .join(';'),
+    ]);
+    const header = ['device', 'site', 'address', 'last state', 'last seen', 'tags'];
+    process.stdout.write(`${formatTable(header, rows)}\n${found.length} device(s)\n`);
+  });
 }

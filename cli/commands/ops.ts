@@ -2,7 +2,7 @@ import { type Command, Option } from 'commander';
 import { z } from 'zod';
 import type { Operation } from '../../shared/schemas/operation.ts';
 import { formatTable } from '../table.ts';
-import { clientFrom, parseFlags, reportErrors, withConnectionOptions } from './api-options.ts';
+import { clientFrom, parseFlags, withConnectionOptions } from './api-options.ts';
 import { followOperation } from './follow.ts';
 
 const ListFlags = z.strictObject({
@@ -26,14 +26,14 @@ export function registerOpsCommand(program: Command): void {
       .option('--limit <n>', 'operations per page (1-100, default 20)')
       .option('--cursor <cursor>', 'the next page, as a previous list printed it')
       .option('--json', 'print the page as JSON'),
-  ).action(reportErrors(list));
+  ).action(list);
   withConnectionOptions(
     ops
       .command('show')
       .description('one operation with its counts per device state')
       .argument('<operationId>')
       .option('--json', 'print the operation as JSON'),
-  ).action(reportErrors(show));
+  ).action(show);
   withConnectionOptions(
     ops
       .command('watch')
@@ -43,23 +43,19 @@ export function registerOpsCommand(program: Command): void {
       .argument('<operationId>')
       .option('--json', 'print the final operation as JSON instead of the summary')
       .addOption(new Option('--poll-ms <ms>', 'between polls').hideHelp()),
-  ).action(
-    reportErrors(async (operationId: string, options: Record<string, unknown>) => {
-      const flags = parseFlags(WatchFlags, options);
-      await followOperation(await clientFrom(options), operationId, flags);
-    }),
-  );
+  ).action(async (operationId: string, options: Record<string, unknown>) => {
+    const flags = parseFlags(WatchFlags, options);
+    await followOperation(await clientFrom(options), operationId, flags);
+  });
   withConnectionOptions(
     ops
       .command('cancel')
       .description('cancel an operation that has not ended')
       .argument('<operationId>'),
-  ).action(
-    reportErrors(async (operationId: string, options: Record<string, unknown>) => {
-      const operation = await (await clientFrom(options)).cancel(operationId);
-      process.stdout.write(`operation ${operation.operationId}: ${operation.status}\n`);
-    }),
-  );
+  ).action(async (operationId: string, options: Record<string, unknown>) => {
+    const operation = await (await clientFrom(options)).cancel(operationId);
+    process.stdout.write(`operation ${operation.operationId}: ${operation.status}\n`);
+  });
 }
 
 async function list(options: Record<string, unknown>): Promise<void> {

@@ -3,7 +3,7 @@ import { z } from 'zod';
 import { FinalDeviceState } from '../../shared/schemas/result.ts';
 import type { ResultItem } from '../api-client.ts';
 import { formatTable } from '../table.ts';
-import { clientFrom, parseFlags, reportErrors, withConnectionOptions } from './api-options.ts';
+import { clientFrom, parseFlags, withConnectionOptions } from './api-options.ts';
 
 const ResultsFlags = z.strictObject({
   status: FinalDeviceState.optional(),
@@ -22,18 +22,16 @@ export function registerResultsCommand(program: Command): void {
         `only results in this state (${FinalDeviceState.options.join(', ')})`,
       )
       .option('--json', 'print the results as a JSON array'),
-  ).action(
-    reportErrors(async (operationId: string, options: Record<string, unknown>) => {
-      const flags = parseFlags(ResultsFlags, options);
-      const api = await clientFrom(options);
-      const results = await api.allResults(operationId, { status: flags.status });
-      if (flags.json) {
-        process.stdout.write(`${JSON.stringify(results)}\n`);
-        return;
-      }
-      process.stdout.write(`${resultsTable(results)}\n${results.length} result(s)\n`);
-    }),
-  );
+  ).action(async (operationId: string, options: Record<string, unknown>) => {
+    const flags = parseFlags(ResultsFlags, options);
+    const api = await clientFrom(options);
+    const results = await api.allResults(operationId, { status: flags.status });
+    if (flags.json) {
+      process.stdout.write(`${JSON.stringify(results)}\n`);
+      return;
+    }
+    process.stdout.write(`${resultsTable(results)}\n${results.length} result(s)\n`);
+  });
 }
 
 /** Results sorted by site and device, one line each with the exit code and a short detail. */

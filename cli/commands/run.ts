@@ -1,4 +1,3 @@
-import { readFile } from 'node:fs/promises';
 import { type Command, Option } from 'commander';
 import { z } from 'zod';
 import {
@@ -7,13 +6,8 @@ import {
   OperationType,
   type Targets,
 } from '../../shared/schemas/operation.ts';
-import {
-  clientFrom,
-  parseFlags,
-  reportErrors,
-  UsageError,
-  withConnectionOptions,
-} from './api-options.ts';
+import { readInputFile } from '../read-input.ts';
+import { clientFrom, parseFlags, UsageError, withConnectionOptions } from './api-options.ts';
 import { followOperation } from './follow.ts';
 
 const PositiveInt = z.coerce.number().int().positive();
@@ -67,27 +61,25 @@ export function registerRunCommand(program: Command): void {
       'after',
       '\nWith --watch the exit code is 0 when the operation ends in Success, 2 otherwise.',
     );
-  withConnectionOptions(run).action(
-    reportErrors(async (type: string, options: Record<string, unknown>) => {
-      const flags = parseFlags(RunFlags, options);
-      const request = OperationRequest.parse(await buildRequest(type, flags));
-      const api = await clientFrom(options);
-      const accepted = await api.submit(request);
-      if (flags.json && !flags.watch) {
-        process.stdout.write(`${JSON.stringify(accepted)}\n`);
-        return;
-      }
-      // With --json, stdout carries only the final operation.
-      const out = flags.json ? process.stderr : process.stdout;
-      out.write(`operation ${accepted.operationId} started: ${accepted.total} devices\n`);
-      if (flags.watch) {
-        await followOperation(api, accepted.operationId, {
-          json: flags.json,
-          pollMs: flags.pollMs,
-        });
-      }
-    }),
-  );
+  withConnectionOptions(run).action(async (type: string, options: Record<string, unknown>) => {
+    const flags = parseFlags(RunFlags, options);
+    const request = OperationRequest.parse(await buildRequest(type, flags));
+    const api = await clientFrom(options);
+    const accepted = await api.submit(request);
+    if (flags.json && !flags.watch) {
+      process.stdout.write(`${JSON.stringify(accepted)}\n`);
+      return;
+    }
+    // With --json, stdout carries only the final operation.
+    const out = flags.json ? process.stderr : process.stdout;
+    out.write(`operation ${accepted.operationId} started: ${accepted.total} devices\n`);
+    if (flags.watch) {
+      await followOperation(api, accepted.operationId, {
+        json: flags.json,
+        pollMs: flags.pollMs,
+      });
+    }
+  });
 }
 
 /** Comma-separated values, accumulated over repeated flags. */
@@ -134,7 +126,7 @@ function targetsOf(flags: RunFlags): Targets {
 async function parametersOf(type: string, flags: RunFlags): Promise<unknown> {
   if (type === 'script') {
     if (!flags.scriptFile) throw new UsageError('run script needs --script-file');
-    const script = await readFile(flags.scriptFile, 'utf8');
+    const script = await readInputFile(flags.scriptFile);
     const args = flags.arg ? Object.fromEntries(flags.arg.map(splitPair)) : undefined;
     return { script, arguments: args };
   }

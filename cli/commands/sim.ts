@@ -1,9 +1,12 @@
-import { writeFile } from 'node:fs/promises';
-import { resolve } from 'node:path';
+import { constants } from 'node:fs';
+import { access, stat, writeFile } from 'node:fs/promises';
+import { dirname, resolve } from 'node:path';
 import type { Command } from 'commander';
 import { z } from 'zod';
 import { createLogger } from '../../shared/logger.ts';
-import { FleetStartError, fleetCsv, SubnetError, startFleet } from '../../sim/index.ts';
+import { fleetCsv, startFleet } from '../../sim/index.ts';
+import { InputError } from '../errors.ts';
+import { parseFlags } from './api-options.ts';
 
 const SimFlags = z.strictObject({
   devices: z.coerce.number().int().min(1).max(60_000),
@@ -41,27 +44,24 @@ export function registerSimCommand(program: Command): void {
     .option('--fleet-out <file>', 'where to write the fleet as CSV (default ./fleet.csv)')
     .option('--site-id <siteId>', 'site id written in the CSV')
     .option('--name-prefix <prefix>', 'computer name prefix (default WS: WS-0001, ...)')
-    .action(async (raw: Record<string, unknown>) => {
-      const parsed = SimFlags.safeParse(raw);
-      if (!parsed.success) {
-        program.error(`winfleet sim: ${z.prettifyError(parsed.error)}`);
-        return;
-      }
-      try {
-        await runSim(parsed.data);
-      } catch (error) {
-        if (!(error instanceof SubnetError || error instanceof FleetStartError)) throw error;
-        program.error(`winfleet sim: ${error.message}`);
-      }
-    });
+    .action((raw: Record<string, unknown>) => runSim(parseFlags(SimFlags, raw)));
 }
 
-/** Starts the fleet, writes its CSV, and serves until SIGINT or SIGTERM. */
+/**
+ * Starts the fleet, writes its CSV, and serves until SIGINT or SIGTERM. A CSV path that cannot
+ * be written fails before any device starts.
+ */
 export async function runSim(flags: SimFlags): Promise<void> {
   const logger = createLogger('sim');
-  const fleet = await startFleet({ ...flags, logger });
   const csvPath = resolve(flags.fleetOut);
-  await writeFile(csvPath, fleetCsv(fleet.devices));
+  await checkWritable(csvPath);
+  const fleet = await startFleet({ ...flags, logger });
+  try {
+    await writeFile(csvPath, fleetCsv(fleet.devices));
+  } catch (error) {
+    await fleet.close();
+    throw new InputError(`cannot write the fleet CSV to ${csvPath}`, { cause: error });
+  }
   const first = fleet.devices[0]?.address;
   const last = fleet.devices[fleet.devices.length - 1]?.address;
   process.stdout.write(
@@ -78,4 +78,19 @@ export async function runSim(flags: SimFlags): Promise<void> {
     process.once('SIGTERM', stop);
   });
   await fleet.close();
+}
+
+/** Throws `InputError` when `file` is a directory or its folder is missing or not writable. */
+async function checkWritable(file: string): Promise<void> {
+  const fail = (cause?: unknown) =>
+    new InputError(`cannot write the fleet CSV to ${file}`, cause ? { cause } : undefined);
+  const existing = await stat(file).catch(() => undefined);
+  if (existing?.isDirectory()) throw fail(new Error('it is a directory'));
+  try {
+    const folder = await stat(dirname(file));
+    if (!folder.isDirectory()) throw new Error(`${dirname(file)} is not a directory`);
+    await access(existing ? file : dirname(file), constants.W_OK);
+  } catch (error) {
+    throw fail(error);
+  }
 }

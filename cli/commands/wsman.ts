@@ -1,6 +1,7 @@
-import { readFile } from 'node:fs/promises';
 import type { Command } from 'commander';
-import { decodeWsmanResponse } from '../../connector/wsman/index.ts';
+import { type DecodedWsmanResponse, decodeWsmanResponse } from '../../connector/wsman/index.ts';
+import { InputError } from '../errors.ts';
+import { readInputFile } from '../read-input.ts';
 
 /** `winfleet wsman decode FILE`: a captured WS-Management response as JSON (contract 6). */
 export function registerWsmanCommand(program: Command): void {
@@ -13,13 +14,13 @@ export function registerWsmanCommand(program: Command): void {
     )
     .argument('<file>', 'the captured response body')
     .action(async (file: string) => {
-      const text = await readFile(file, 'utf8');
+      const text = await readInputFile(file);
+      let decoded: DecodedWsmanResponse;
       try {
-        process.stdout.write(`${JSON.stringify(decodeWsmanResponse(text), null, 2)}\n`);
+        decoded = decodeWsmanResponse(text);
       } catch (error) {
-        const message = error instanceof Error ? error.message : String(error);
-        process.stderr.write(`cannot decode ${file}: ${message}\n`);
-        process.exitCode = 1;
+        throw new InputError(`cannot decode ${file}`, { cause: error });
       }
+      process.stdout.write(`${JSON.stringify(decoded, null, 2)}\n`);
     });
 }
