@@ -2,6 +2,7 @@ import { resolve } from 'node:path';
 import type { Command } from 'commander';
 import { z } from 'zod';
 import { runLocalUp } from '../../local/up.ts';
+import { UsageError } from '../errors.ts';
 
 const LocalUpFlags = z.strictObject({
   dataDir: z.string().min(1).default('.data/winfleet'),
@@ -29,16 +30,10 @@ export function registerLocalCommand(program: Command): void {
     .option('--no-sweep', 'do not run the first status sweep')
     .action(async (raw: Record<string, unknown>) => {
       const parsed = LocalUpFlags.safeParse(raw);
-      if (!parsed.success) {
-        program.error(`winfleet local up: ${z.prettifyError(parsed.error)}`);
-        return;
-      }
+      if (!parsed.success) throw new UsageError(z.prettifyError(parsed.error));
       const { sites, subnetBase } = parsed.data;
       if (subnetBase + sites - 1 > 254) {
-        program.error(
-          `winfleet local up: --subnet-base ${subnetBase} leaves no room for ${sites} sites`,
-        );
-        return;
+        throw new UsageError(`--subnet-base ${subnetBase} leaves no room for ${sites} sites`);
       }
       await runLocalUp({ ...parsed.data, dataDir: resolve(parsed.data.dataDir) });
     });
