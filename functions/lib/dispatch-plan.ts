@@ -132,28 +132,30 @@ export async function startDispatchAttempt(
 }
 
 /** Records batches that SQS accepted, so that a retried dispatch skips them. */
-export async function recordSentBatches(
+export function recordSentBatches(
   doc: DynamoDBDocumentClient,
   env: CloudEnv,
   operationId: string,
   batchIds: readonly string[],
 ): Promise<void> {
-  if (batchIds.length === 0) return;
-  await doc.send(
-    new UpdateCommand({
-      TableName: resultsTable(env),
-      Key: { operationId, itemKey: DISPATCH_KEY },
-      UpdateExpression: 'ADD sent :ids',
-      ExpressionAttributeValues: { ':ids': new Set(batchIds) },
-    }),
-  );
+  return addToDispatchRecord(doc, env, operationId, 'sent', batchIds);
 }
 
 /** Records batches given up on, so that no later dispatch sends them after their results. */
-export async function recordAbandonedBatches(
+export function recordAbandonedBatches(
   doc: DynamoDBDocumentClient,
   env: CloudEnv,
   operationId: string,
+  batchIds: readonly string[],
+): Promise<void> {
+  return addToDispatchRecord(doc, env, operationId, 'abandoned', batchIds);
+}
+
+async function addToDispatchRecord(
+  doc: DynamoDBDocumentClient,
+  env: CloudEnv,
+  operationId: string,
+  set: 'sent' | 'abandoned',
   batchIds: readonly string[],
 ): Promise<void> {
   if (batchIds.length === 0) return;
@@ -161,7 +163,7 @@ export async function recordAbandonedBatches(
     new UpdateCommand({
       TableName: resultsTable(env),
       Key: { operationId, itemKey: DISPATCH_KEY },
-      UpdateExpression: 'ADD abandoned :ids',
+      UpdateExpression: `ADD ${set} :ids`,
       ExpressionAttributeValues: { ':ids': new Set(batchIds) },
     }),
   );

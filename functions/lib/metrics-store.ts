@@ -8,6 +8,7 @@ import {
   siteMetricsKey,
 } from '../../shared/metric-batches.ts';
 import { DeviceId, OperationId, SiteId } from '../../shared/schemas/index.ts';
+import { StatusOutput } from '../../shared/scripts/status.ts';
 import { tableName } from '../../shared/tables.ts';
 import { CorruptItemError } from '../errors.ts';
 import { parseItem } from './items.ts';
@@ -19,12 +20,14 @@ export const MetricPoint = z.object({
   timestamp: z.string(),
   siteId: SiteId,
   operationId: OperationId,
-  uptimeSeconds: z.number().int().min(0),
-  cpuPercent: z.number().min(0).max(100),
-  memoryTotalBytes: z.number().int().min(0),
-  memoryFreeBytes: z.number().int().min(0),
-  diskFreeBytes: z.number().int().min(0),
-  diskTotalBytes: z.number().int().min(0),
+  ...StatusOutput.pick({
+    uptimeSeconds: true,
+    cpuPercent: true,
+    memoryTotalBytes: true,
+    memoryFreeBytes: true,
+    diskFreeBytes: true,
+    diskTotalBytes: true,
+  }).shape,
 });
 export type MetricPoint = z.infer<typeof MetricPoint>;
 
