@@ -75,6 +75,8 @@ export const ConnectorConfigFile = z.strictObject({
     .min(1)
     .max(14 * 86_400)
     .default(3600),
+  /** Seconds between two writes of the connector's health to its site's item (GET /sites). */
+  healthReportSeconds: z.number().positive().max(86_400).default(60),
   /** Port of `GET /health` and `GET /metrics` on `healthHost`; absent: not served. */
   healthPort: z.number().int().min(0).max(65_535).optional(),
   healthHost: z.string().min(1).default('127.0.0.1'),

@@ -9,10 +9,15 @@ import type { BatchMessage } from '../shared/schemas/batch.ts';
 import type { DeviceResult } from '../shared/schemas/result.ts';
 import { Archive, ArchiveWriter } from './archive/index.ts';
 import { BatchWorker } from './batch-worker.ts';
-import { MetricsWriter, ResultDelivery, type ResultDeliveryOptions } from './cloud/index.ts';
+import {
+  MetricsWriter,
+  ResultDelivery,
+  type ResultDeliveryOptions,
+  SiteHealthReporter,
+} from './cloud/index.ts';
 import type { ConnectorConfig } from './config.ts';
 import { DeadLetterWatcher } from './dead-letter-watcher.ts';
-import { ConnectorHealth } from './health.ts';
+import { ConnectorHealth, type HealthReport } from './health.ts';
 import { watchCloudClient } from './health-cloud.ts';
 import { type HealthServer, startHealthServer } from './health-server.ts';
 import { Lifecycle } from './lifecycle.ts';
@@ -97,6 +102,7 @@ export class ConnectorService {
     const parts = this.#parts();
     const background = new AbortController();
     const outboxDone = parts.outbox.run(AbortSignal.any([background.signal, this.#abort.signal]));
+    const healthReports = this.#siteHealthReporter(parts).run(background.signal);
     try {
       await this.#startHealthServer();
       const queueUrl =
@@ -109,7 +115,7 @@ export class ConnectorService {
       await deadLetters;
     } finally {
       background.abort();
-      await outboxDone;
+      await Promise.all([outboxDone, healthReports]);
       await Promise.all(this.#closing.map((close) => close()));
       await this.#healthServer?.close();
       parts.archive.close();
@@ -165,6 +171,19 @@ export class ConnectorService {
     watchCloudClient(sqs, listener);
     watchCloudClient(documents, listener);
     return { sqs, documents, archive, outbox };
+  }
+
+  /** Last seen and version on the site's item, while the connector runs (also when draining). */
+  #siteHealthReporter(parts: Parts): SiteHealthReporter {
+    const { config, logger } = this.#options;
+    return new SiteHealthReporter({
+      client: parts.documents,
+      prefix: config.prefix,
+      siteId: config.siteId,
+      logger,
+      intervalMs: config.healthReportSeconds * 1000,
+      offline: () => cloudAway(this.health.report()),
+    });
   }
 
   #delivery(documents: DynamoDBDocumentClient): ResultDelivery {
@@ -381,6 +400,13 @@ export function expiredReason(
   const ageSeconds = (now.getTime() - createdMs) / 1000;
   if (ageSeconds <= config.batchTtlSeconds) return undefined;
   return `the batch waited ${Math.round(ageSeconds)} s, past its time-to-live of ${config.batchTtlSeconds} s`;
+}
+
+/** The last call to the cloud got no answer: reports wait for the next answer. */
+function cloudAway(report: HealthReport): boolean {
+  const { lastCloudErrorAt, lastCloudContactAt } = report;
+  if (lastCloudErrorAt === null) return false;
+  return lastCloudContactAt === null || lastCloudErrorAt > lastCloudContactAt;
 }
 
 function cloudEnv(config: ConnectorConfig) {

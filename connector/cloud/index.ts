@@ -9,3 +9,9 @@ export {
   ResultDelivery,
   type ResultDeliveryOptions,
 } from './result-delivery.ts';
+export {
+  connectorVersion,
+  type SiteHealthOutcome,
+  SiteHealthReporter,
+  type SiteHealthReporterOptions,
+} from './site-health.ts';
