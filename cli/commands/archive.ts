@@ -18,6 +18,7 @@ const QueryFlags = z.strictObject({
     .optional(),
   limit: z.coerce.number().int().min(1).max(100_000).default(100),
   json: z.boolean().default(false),
+  includeCold: z.boolean().default(false),
 });
 export type QueryFlags = z.infer<typeof QueryFlags>;
 
@@ -38,6 +39,10 @@ export function registerArchiveCommand(program: Command): void {
     .option('--since <iso>', 'only results finished at or after this ISO 8601 instant')
     .option('--limit <n>', 'at most this many results (default 100)')
     .option('--json', 'one JSON document per line instead of a table')
+    .option(
+      '--include-cold',
+      'also search the monthly cold files (DIR/<site>/archive-YYYY-MM.db) past the retention',
+    )
     .action((raw: Record<string, unknown>) => {
       process.stdout.write(runArchiveQuery(parseFlags(QueryFlags, raw)));
     });
@@ -53,6 +58,7 @@ export function runArchiveQuery(flags: QueryFlags): string {
     status: flags.status,
     since: flags.since,
     limit: flags.limit,
+    includeCold: flags.includeCold,
   });
   if (flags.json) return found.map((a) => `${JSON.stringify(jsonLine(a))}\n`).join('');
   return table(found);

@@ -4,6 +4,7 @@ import Database from 'better-sqlite3';
 import { z } from 'zod';
 import type { DeviceResult } from '../../shared/schemas/result.ts';
 import { ArchiveError } from '../errors.ts';
+import { coldArchivePath, monthBounds, monthOf, prepareColdArchive } from './cold.ts';
 import {
   type ArchivedResult,
   fromRow,
@@ -20,24 +21,57 @@ export interface ResultKey {
   deviceId: string;
 }
 
-/** What one retention pass removed. */
+/** What one retention step moved to a cold file. */
 export interface ExpiredRows {
+  /** The month ('YYYY-MM') whose cold file received the rows; undefined when none expired. */
+  month: string | undefined;
   results: number;
   metrics: number;
 }
 
 /**
+ * How a table's expired rows move to a cold file: which columns, the rows of a time window
+ * (start, end, limit) in a total order, so that the copy and the delete of a step select the
+ * same rows, and the key the delete matches them by.
+ */
+interface ColdTable {
+  name: 'results' | 'metrics';
+  columns: string;
+  window: string;
+  key: string;
+}
+
+// Only delivered results expire: the outbox keeps a result until the cloud has it.
+const COLD_RESULTS: ColdTable = {
+  name: 'results',
+  columns: [...INSERT_COLUMNS, 'delivered_at'].join(', '),
+  window: `finished_at >= ? AND finished_at < ? AND delivered_at IS NOT NULL
+    ORDER BY finished_at, rowid LIMIT ?`,
+  key: 'rowid',
+};
+
+const COLD_METRICS: ColdTable = {
+  name: 'metrics',
+  columns: METRIC_COLUMNS.join(', '),
+  window: 'timestamp >= ? AND timestamp < ? ORDER BY timestamp, device_id LIMIT ?',
+  key: 'device_id, timestamp',
+};
+
+/**
  * The connector's local SQLite archive of results and status metric points (DESIGN.md
  * contract 4). Writes are synchronous transactions; the first final result of an operation's
- * device wins. Freed pages are returned with incremental vacuum (`vacuumStep`), never with a
+ * device wins. Rows past the retention move to monthly cold files beside it (`moveExpired`,
+ * see `cold.ts`); freed pages are returned with incremental vacuum (`vacuumStep`), never with a
  * full VACUUM that would hold the write lock for the whole file.
  */
 export class Archive {
+  readonly #file: string;
   readonly #db: Database.Database;
+  readonly #coldReady = new Set<string>();
   readonly #insert: Database.Statement;
   readonly #insertMetric: Database.Statement;
-  readonly #deleteResults: Database.Statement;
-  readonly #deleteMetrics: Database.Statement;
+  readonly #oldestExpiredResult: Database.Statement;
+  readonly #oldestExpiredMetric: Database.Statement;
   readonly #deleteOperations: Database.Statement;
   readonly #markDelivered: Database.Statement;
   readonly #selectFor: Database.Statement;
@@ -47,6 +81,7 @@ export class Archive {
   readonly #selectLatestSuccess: Database.Statement;
 
   constructor(file: string) {
+    this.#file = file;
     this.#db = guard('open the archive', () => open(file));
     this.#insert = this.#db.prepare(
       `INSERT INTO results (${INSERT_COLUMNS.join(', ')})
@@ -60,16 +95,15 @@ export class Archive {
        WHERE EXISTS (SELECT 1 FROM operations WHERE operation_id = ? AND type = 'status')
        ON CONFLICT DO NOTHING`,
     );
-    // Only delivered results expire: the outbox keeps a result until the cloud has it.
-    this.#deleteResults = this.#db.prepare(
-      `DELETE FROM results WHERE rowid IN (
-         SELECT rowid FROM results
-         WHERE finished_at < ? AND delivered_at IS NOT NULL LIMIT ?)`,
-    );
-    this.#deleteMetrics = this.#db.prepare(
-      `DELETE FROM metrics WHERE (device_id, timestamp) IN (
-         SELECT device_id, timestamp FROM metrics WHERE timestamp < ? LIMIT ?)`,
-    );
+    this.#oldestExpiredResult = this.#db
+      .prepare(
+        `SELECT finished_at FROM results WHERE finished_at < ? AND delivered_at IS NOT NULL
+         ORDER BY finished_at LIMIT 1`,
+      )
+      .pluck();
+    this.#oldestExpiredMetric = this.#db
+      .prepare('SELECT min(timestamp) FROM metrics WHERE timestamp < ?')
+      .pluck();
     this.#deleteOperations = this.#db.prepare(
       `DELETE FROM operations WHERE created_at < ? AND NOT EXISTS (
          SELECT 1 FROM results WHERE results.operation_id = operations.operation_id)`,
@@ -132,20 +166,73 @@ export class Archive {
   }
 
   /**
-   * Deletes at most `limit` delivered results and `limit` metric points older than `before`,
-   * and operations left without results, in one short transaction. Call it again until it
-   * returns zeros: small steps let other writes in between.
+   * Moves at most `limit` delivered results and `limit` metric points older than `before`, all
+   * of the oldest such month, to that month's cold file, and forgets operations left without
+   * results, in one short transaction. Call it again until it moves nothing: small steps let
+   * other writes in between. The cold file is attached only for the step.
+   *
+   * A transaction over two WAL files is atomic per file, not across both: a crash between the
+   * two commits leaves rows in both files, and the next step's INSERT OR IGNORE skips them
+   * before deleting them here, so a rerun never duplicates a row.
    */
-  deleteExpired(before: Date, limit: number): ExpiredRows {
-    const iso = before.toISOString();
-    return guard('delete expired rows', () =>
-      this.#db.transaction(() => {
-        const results = this.#deleteResults.run(iso, limit).changes;
-        const metrics = this.#deleteMetrics.run(iso, limit).changes;
-        this.#deleteOperations.run(iso);
-        return { results, metrics };
-      })(),
+  moveExpired(before: Date, limit: number): ExpiredRows {
+    const beforeIso = before.toISOString();
+    const month = this.#oldestExpiredMonth(beforeIso);
+    if (month === undefined) return { month, results: 0, metrics: 0 };
+    const { startIso, endIso } = monthBounds(month);
+    const windowEnd = new Date(Math.min(Date.parse(endIso), before.getTime())).toISOString();
+    const window = [startIso, windowEnd, limit];
+    const cold = coldArchivePath(this.#file, month);
+    guard(`prepare the cold archive ${cold}`, () => this.#prepareCold(cold));
+    return guard(`move expired rows to ${cold}`, () =>
+      this.#withCold(cold, () => {
+        const results = this.#moveRows(COLD_RESULTS, window);
+        const metrics = this.#moveRows(COLD_METRICS, window);
+        this.#deleteOperations.run(beforeIso);
+        return { month, results, metrics };
+      }),
     );
+  }
+
+  #oldestExpiredMonth(beforeIso: string): string | undefined {
+    const instants = guard('find expired rows', () => [
+      this.#oldestExpiredResult.get(beforeIso),
+      this.#oldestExpiredMetric.get(beforeIso),
+    ]).filter((value): value is string => typeof value === 'string');
+    const oldest = instants.sort()[0];
+    return oldest === undefined ? undefined : monthOf(oldest);
+  }
+
+  #prepareCold(file: string): void {
+    if (this.#coldReady.has(file)) return;
+    prepareColdArchive(file);
+    this.#coldReady.add(file);
+  }
+
+  /** Runs `fn` in one transaction with `file` attached as `cold`. */
+  #withCold<T>(file: string, fn: () => T): T {
+    this.#db.prepare('ATTACH DATABASE ? AS cold').run(file);
+    try {
+      return this.#db.transaction(fn)();
+    } finally {
+      this.#db.exec('DETACH DATABASE cold');
+    }
+  }
+
+  /** Copies a window of rows to `cold` (skipping any already there), then deletes them here. */
+  #moveRows({ name, columns, window, key }: ColdTable, params: unknown[]): number {
+    this.#db
+      .prepare(
+        `INSERT OR IGNORE INTO cold.${name} (${columns})
+         SELECT ${columns} FROM main.${name} WHERE ${window}`,
+      )
+      .run(...params);
+    return this.#db
+      .prepare(
+        `DELETE FROM main.${name} WHERE (${key}) IN (
+           SELECT ${key} FROM main.${name} WHERE ${window})`,
+      )
+      .run(...params).changes;
   }
 
   /** Returns at most `pages` free pages to the file system; returns the free pages left. */

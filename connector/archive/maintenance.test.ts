@@ -7,11 +7,14 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createLogger } from '../../shared/logger.ts';
 import type { DeviceResult } from '../../shared/schemas/result.ts';
 import { Archive } from './archive.ts';
+import { prepareColdArchive } from './cold.ts';
 import { ArchiveMaintenance } from './maintenance.ts';
+import { queryArchive } from './query.ts';
 
 const logger = createLogger('test', { level: 'silent' });
 const NOW = new Date('2025-03-01T00:00:00.000Z');
 const DAY_MS = 24 * 3600 * 1000;
+const OP = 'op-0000000007';
 
 function result(i: number, finishedAt: Date, operationId = 'op-0000000001'): DeviceResult {
   const output = {
@@ -66,29 +69,113 @@ describe('ArchiveMaintenance', () => {
     return Number(row);
   }
 
-  it('deletes delivered results and metrics past the retention, in steps, and keeps the outbox', async () => {
-    archive.recordOperation('op-old', 'status', daysAgo(40).toISOString());
+  function cold(month: string): string {
+    return path.join(dir, `archive-${month}.db`);
+  }
+
+  function devices(db: string, table: 'results' | 'metrics'): string[] {
+    const conn = new Database(db, { readonly: true, fileMustExist: true });
+    const rows = conn.prepare(`SELECT device_id FROM ${table} ORDER BY device_id`).pluck().all();
+    conn.close();
+    return rows.map(String);
+  }
+
+  it('moves delivered results and metrics past the retention to the cold file of their month', async () => {
+    archive.recordOperation('op-old', 'status', daysAgo(80).toISOString());
     archive.recordOperation('op-new', 'status', daysAgo(1).toISOString());
-    const old = Array.from({ length: 25 }, (_, i) => result(i, daysAgo(40), 'op-old'));
+    const december = Array.from({ length: 12 }, (_, i) => result(i, daysAgo(80), 'op-old'));
+    const january = Array.from({ length: 13 }, (_, i) => result(100 + i, daysAgo(40), 'op-old'));
+    const lastExpired = result(200, new Date('2025-01-29T23:59:59.999Z'), 'op-old');
+    const firstKept = result(201, new Date('2025-01-30T00:00:00.000Z'), 'op-old');
     const undelivered = result(99, daysAgo(40), 'op-old');
     const recent = Array.from({ length: 5 }, (_, i) => result(i, daysAgo(1), 'op-new'));
-    archive.insertResults([...old, undelivered, ...recent]);
-    archive.markDelivered([...old, ...recent]);
+    const delivered = [...december, ...january, lastExpired, firstKept, ...recent];
+    archive.insertResults([...delivered, undelivered]);
+    archive.markDelivered(delivered, daysAgo(1));
     const maintenance = new ArchiveMaintenance(archive, {
       logger,
       retentionDays: 30,
-      deleteStepRows: 10,
+      moveStepRows: 5,
       now: () => NOW,
     });
 
     const report = await maintenance.runOnce();
 
-    expect(report.deletedResults).toBe(25);
-    expect(report.deletedMetrics).toBe(26);
-    expect(count('SELECT count(*) FROM results')).toBe(6);
-    expect(count("SELECT count(*) FROM results WHERE device_id = 'dev-99'")).toBe(1);
-    expect(count('SELECT count(*) FROM metrics')).toBe(5);
+    expect(report).toMatchObject({
+      archivedResults: 26,
+      archivedMetrics: 27,
+      coldMonths: ['2024-12', '2025-01'],
+    });
+    expect(devices(file, 'results')).toEqual([
+      'dev-0',
+      'dev-1',
+      'dev-2',
+      'dev-201',
+      'dev-3',
+      'dev-4',
+      'dev-99',
+    ]);
+    expect(devices(file, 'metrics')).toEqual([
+      'dev-0',
+      'dev-1',
+      'dev-2',
+      'dev-201',
+      'dev-3',
+      'dev-4',
+    ]);
+    expect(devices(cold('2024-12'), 'results')).toEqual(december.map((r) => r.deviceId).sort());
+    expect(devices(cold('2024-12'), 'metrics')).toHaveLength(12);
+    expect(devices(cold('2025-01'), 'results')).toEqual(
+      [...january, lastExpired].map((r) => r.deviceId).sort(),
+    );
+    expect(devices(cold('2025-01'), 'metrics')).toHaveLength(15);
     expect(count("SELECT count(*) FROM operations WHERE operation_id = 'op-old'")).toBe(1);
+  });
+
+  it('keeps delivery times in the cold file, where a query with includeCold finds them', async () => {
+    archive.recordOperation(OP, 'script', daysAgo(40).toISOString());
+    archive.insertResults([result(1, daysAgo(40), OP), result(2, daysAgo(1), OP)]);
+    archive.markDelivered([{ operationId: OP, deviceId: 'dev-1' }], daysAgo(39));
+
+    await new ArchiveMaintenance(archive, { logger, now: () => NOW }).runOnce();
+    const hot = queryArchive(file, { deviceId: 'dev-1' });
+    const all = queryArchive(file, { includeCold: true });
+    const recentOnly = queryArchive(file, { includeCold: true, since: daysAgo(2) });
+    const limited = queryArchive(file, { includeCold: true, limit: 1 });
+
+    expect(hot).toEqual([]);
+    expect(all.map((a) => [a.result.deviceId, a.deliveredAt])).toEqual([
+      ['dev-2', undefined],
+      ['dev-1', daysAgo(39).toISOString()],
+    ]);
+    expect(all[1]?.result).toEqual(result(1, daysAgo(40), OP));
+    expect(recentOnly.map((a) => a.result.deviceId)).toEqual(['dev-2']);
+    expect(limited.map((a) => a.result.deviceId)).toEqual(['dev-2']);
+  });
+
+  it('does not duplicate rows when a pass stopped between the cold copy and the delete', async () => {
+    archive.recordOperation('op-old', 'status', daysAgo(40).toISOString());
+    const old = Array.from({ length: 8 }, (_, i) => result(i, daysAgo(40), 'op-old'));
+    archive.insertResults(old);
+    archive.markDelivered(old);
+    // The copy of a first step committed in the cold file; the live file's delete did not.
+    prepareColdArchive(cold('2025-01'));
+    const db = new Database(file);
+    db.prepare('ATTACH DATABASE ? AS cold').run(cold('2025-01'));
+    db.exec(`INSERT INTO cold.results SELECT * FROM results ORDER BY device_id LIMIT 5;
+             INSERT INTO cold.metrics SELECT * FROM metrics ORDER BY device_id LIMIT 5;`);
+    db.close();
+
+    const report = await new ArchiveMaintenance(archive, {
+      logger,
+      moveStepRows: 3,
+      now: () => NOW,
+    }).runOnce();
+
+    expect(report.archivedResults).toBe(8);
+    expect(devices(file, 'results')).toEqual([]);
+    expect(devices(cold('2025-01'), 'results')).toEqual(old.map((r) => r.deviceId).sort());
+    expect(devices(cold('2025-01'), 'metrics')).toEqual(old.map((r) => r.deviceId).sort());
   });
 
   it('forgets an old operation once none of its results remain', async () => {

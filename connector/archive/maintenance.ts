@@ -4,12 +4,15 @@ import { Archive } from './archive.ts';
 
 export interface ArchiveMaintenanceOptions {
   logger: Logger;
-  /** Delivered results and metric points older than this many days are deleted. Default 30. */
+  /**
+   * Delivered results and metric points older than this many days move to the monthly cold
+   * files beside the archive (`cold.ts`). Default 30.
+   */
   retentionDays?: number;
   /** Time between the end of one pass and the start of the next. Default 1 hour. */
   intervalMs?: number;
-  /** Rows deleted per transaction. Default 1000. */
-  deleteStepRows?: number;
+  /** Results, and metric points, moved per transaction. Default 1000. */
+  moveStepRows?: number;
   /** Free pages returned per incremental vacuum step. Default 256 (1 MiB of 4 KiB pages). */
   vacuumStepPages?: number;
   /** The clock retention reads; injected by tests. */
@@ -18,8 +21,10 @@ export interface ArchiveMaintenanceOptions {
 
 /** What one maintenance pass did. */
 export interface MaintenanceReport {
-  deletedResults: number;
-  deletedMetrics: number;
+  archivedResults: number;
+  archivedMetrics: number;
+  /** The months ('YYYY-MM') whose cold files received rows, oldest first. */
+  coldMonths: string[];
   vacuumSteps: number;
   freePagesLeft: number;
 }
@@ -27,9 +32,10 @@ export interface MaintenanceReport {
 const DAY_MS = 24 * 3600 * 1000;
 
 /**
- * Keeps the archive bounded without stalling work: deletes rows past the retention, then gives
- * the freed pages back with incremental vacuum, each in small synchronous steps with a turn
- * of the event loop between them, so result inserts commit in between. It replaces the seed's
+ * Keeps the archive bounded without stalling work: moves rows past the retention to monthly
+ * cold files (an operator still finds them with `winfleet archive query --include-cold`), then
+ * gives the freed pages back with incremental vacuum, each in small synchronous steps with a
+ * turn of the event loop between them, so result inserts commit in between. It replaces the seed's
  * weekly full VACUUM, which holds the write lock for as long as it rewrites the whole file.
  */
 export class ArchiveMaintenance {
@@ -46,7 +52,7 @@ export class ArchiveMaintenance {
     this.#options = {
       retentionDays: options.retentionDays ?? 30,
       intervalMs: options.intervalMs ?? 3600 * 1000,
-      deleteStepRows: options.deleteStepRows ?? 1000,
+      moveStepRows: options.moveStepRows ?? 1000,
       vacuumStepPages: options.vacuumStepPages ?? 256,
       now: options.now ?? (() => new Date()),
     };
@@ -64,7 +70,7 @@ export class ArchiveMaintenance {
     await this.#running?.catch(() => undefined);
   }
 
-  /** One pass: retention, then incremental vacuum, in steps. */
+  /** One pass: retention (to the cold files), then incremental vacuum, in steps. */
   runOnce(): Promise<MaintenanceReport> {
     this.#running ??= this.#pass().finally(() => {
       this.#running = undefined;
@@ -83,17 +89,16 @@ export class ArchiveMaintenance {
   }
 
   async #pass(): Promise<MaintenanceReport> {
-    const { retentionDays, deleteStepRows, vacuumStepPages, now } = this.#options;
+    const { retentionDays, vacuumStepPages, now } = this.#options;
     const before = new Date(now().getTime() - retentionDays * DAY_MS);
-    const report = { deletedResults: 0, deletedMetrics: 0, vacuumSteps: 0, freePagesLeft: 0 };
-    for (;;) {
-      const step = this.#archive.deleteExpired(before, deleteStepRows);
-      report.deletedResults += step.results;
-      report.deletedMetrics += step.metrics;
-      const more = step.results === deleteStepRows || step.metrics === deleteStepRows;
-      if (!more || this.#stopped) break;
-      await yieldToEventLoop();
-    }
+    const report: MaintenanceReport = {
+      archivedResults: 0,
+      archivedMetrics: 0,
+      coldMonths: [],
+      vacuumSteps: 0,
+      freePagesLeft: 0,
+    };
+    await this.#moveExpired(before, report);
 
     report.freePagesLeft = this.#archive.freePages();
     while (report.freePagesLeft > 0 && !this.#stopped) {
@@ -103,6 +108,19 @@ export class ArchiveMaintenance {
     }
     this.#logger.info({ ...report, before: before.toISOString() }, 'archive maintenance done');
     return report;
+  }
+
+  /** Moves expired rows step by step, one month's cold file at a time, until none is left. */
+  async #moveExpired(before: Date, report: MaintenanceReport): Promise<void> {
+    while (!this.#stopped) {
+      const step = this.#archive.moveExpired(before, this.#options.moveStepRows);
+      // Zero moved with a month found would mean an instant outside its month's window.
+      if (step.month === undefined || step.results + step.metrics === 0) return;
+      report.archivedResults += step.results;
+      report.archivedMetrics += step.metrics;
+      if (!report.coldMonths.includes(step.month)) report.coldMonths.push(step.month);
+      await yieldToEventLoop();
+    }
   }
 }
 
