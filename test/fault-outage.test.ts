@@ -27,12 +27,11 @@ import {
 } from './fault-support.ts';
 
 /**
- * The issue asks for a 60-second outage; by default this test cuts the cloud for 8 s, which
- * covers the same paths (devices finish while the cloud is away, results wait in the outbox,
- * heartbeats fail and the queue's 3-second visibility timeout passes, so the message comes
- * back as a second copy). Set WINFLEET_FAULT_OUTAGE_SECONDS=60 for the full length.
+ * The cloud is cut for 60 seconds, as the issue asks: devices finish while it is away, results
+ * wait in the outbox, heartbeats fail and the queue's 3-second visibility timeout passes many
+ * times over. WINFLEET_FAULT_OUTAGE_SECONDS shortens it while working on the test.
  */
-const OUTAGE_MS = Number(process.env.WINFLEET_FAULT_OUTAGE_SECONDS ?? 8) * 1000;
+const OUTAGE_MS = Number(process.env.WINFLEET_FAULT_OUTAGE_SECONDS ?? 60) * 1000;
 const DEVICES = 60;
 const VISIBILITY_TIMEOUT_SECONDS = 3;
 const credentials = { user: 'fleet-admin', password: 'outage-secret' };
@@ -163,5 +162,5 @@ describe('an outage of DynamoDB and SQS in the middle of an operation', () => {
     expect(report.outboxSize).toBe(0);
     expect(Date.parse(report.lastCloudErrorAt ?? '')).toBeGreaterThanOrEqual(cutAt);
     expect(Date.parse(report.lastCloudContactAt ?? '')).toBeGreaterThan(cutAt + OUTAGE_MS);
-  }, 120_000);
+  }, OUTAGE_MS + 120_000);
 });
