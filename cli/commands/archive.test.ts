@@ -4,7 +4,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Archive } from '../../connector/archive/index.ts';
+import { Archive, ArchiveMaintenance } from '../../connector/archive/index.ts';
+import { createLogger } from '../../shared/logger.ts';
 import type { DeviceResult } from '../../shared/schemas/result.ts';
 
 const BIN = fileURLToPath(new URL('../bin.js', import.meta.url));
@@ -96,6 +97,23 @@ describe('winfleet archive query', () => {
     expect(table.stdout).toMatch(/op-0000000001\s+dev-2\s+Failed\s+3\s+no\n1 result\(s\)\n$/);
     expect(bad.code).not.toBe(0);
     expect(bad.stderr).toMatch(/status/);
+  });
+
+  it('finds results moved to a cold file only with --include-cold', async () => {
+    const archive = new Archive(join(dir, 'site-b', 'archive.db'));
+    archive.insertResults([result('dev-9', { siteId: 'site-b' })]);
+    archive.markDelivered([{ operationId: 'op-0000000001', deviceId: 'dev-9' }]);
+    const now = () => new Date('2025-03-01T00:00:00.000Z');
+    const logger = createLogger('test', { level: 'silent' });
+    await new ArchiveMaintenance(archive, { logger, now }).runOnce();
+    archive.close();
+
+    const args = ['archive', 'query', '--data-dir', dir, '--site', 'site-b', '--json'];
+    const [hot, all] = await Promise.all([winfleet(args), winfleet([...args, '--include-cold'])]);
+
+    expect(hot.stdout).toBe('');
+    expect(all.code).toBe(0);
+    expect(JSON.parse(all.stdout)).toMatchObject({ deviceId: 'dev-9', siteId: 'site-b' });
   });
 
   it('says where it looked when the site has no archive', async () => {

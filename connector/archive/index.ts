@@ -1,4 +1,5 @@
 export { Archive, type ExpiredRows, type ResultKey } from './archive.ts';
+export { type ColdArchiveFile, coldArchiveFiles, coldArchivePath } from './cold.ts';
 export {
   ArchiveMaintenance,
   type ArchiveMaintenanceOptions,
