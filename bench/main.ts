@@ -164,7 +164,7 @@ function printStack(stack: StackRun): void {
     const rss = sweep.connectors.map((c) => c.peakRssMb ?? 0);
     const cpu = sweep.connectors.map((c) => c.cpuSeconds ?? 0);
     print(
-      `   ${sweep.devices} devices: last result ${fixed(sweep.secondsToLastResult, 1)} s after the request, final status seen at ${fixed(sweep.secondsToFinalStatus, 1)} s, ${sweep.status} ${JSON.stringify(sweep.counts)}`,
+      `   ${sweep.devices} devices: accepted (202) in ${fixed(sweep.secondsToAccept, 2)} s, last result ${fixed(sweep.secondsToLastResult, 1)} s after the request, final status seen at ${fixed(sweep.secondsToFinalStatus, 1)} s, ${sweep.status} ${JSON.stringify(sweep.counts)}`,
     );
     if (Object.keys(sweep.failures).length > 0) {
       print(`     not Success: ${JSON.stringify(sweep.failures)}`);

@@ -37,6 +37,8 @@ export interface ConnectorFigures {
 export interface SweepFigures {
   devices: number;
   /** From the POST /operations request to the latest result's finishedAt. */
+  /** From the request to the API's 202 (targets resolved, plan written, dispatch started). */
+  secondsToAccept: number;
   secondsToLastResult: number;
   /** From the POST /operations request to the poll that saw the final status (250 ms polls). */
   secondsToFinalStatus: number;
@@ -125,6 +127,7 @@ async function measureSweep(stack: LocalStack, request: OperationRequest): Promi
 
   const requestedMs = Date.now();
   const accepted = await api.submit(request);
+  const secondsToAccept = (Date.now() - requestedMs) / 1000;
   const operation = await waitForOperation(api, accepted.operationId, { pollMs: 250 });
   const secondsToFinalStatus = (Date.now() - requestedMs) / 1000;
   fds.stop();
@@ -146,6 +149,7 @@ async function measureSweep(stack: LocalStack, request: OperationRequest): Promi
   const lastFinishedMs = Math.max(...results.map((r) => Date.parse(r.finishedAt ?? '') || 0));
   return {
     devices: accepted.total,
+    secondsToAccept,
     secondsToLastResult: (lastFinishedMs - requestedMs) / 1000,
     secondsToFinalStatus,
     status: operation.status,

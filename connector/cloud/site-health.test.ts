@@ -4,7 +4,7 @@ import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { tableName } from '../../shared/tables.ts';
 import { startTestCloud, type TestCloud } from '../testing/cloud.ts';
-import { connectorVersion, SiteHealthReporter } from './site-health.ts';
+import { connectorVersion, findPackageVersion, SiteHealthReporter } from './site-health.ts';
 
 const SEEN_AT = new Date('2025-03-01T10:00:00.000Z');
 
@@ -86,5 +86,18 @@ describe('SiteHealthReporter', () => {
 
   it('reads the version from package.json', () => {
     expect(connectorVersion()).toMatch(/^\d+\.\d+\.\d+/);
+  });
+});
+
+describe('findPackageVersion', () => {
+  it("finds winfleet's version from the bundled connector's folder under node_modules", () => {
+    const bundleDir = new URL('../../node_modules/.cache/winfleet/', import.meta.url);
+
+    expect(findPackageVersion(bundleDir)).toBe(connectorVersion());
+    expect(connectorVersion()).not.toBe('unknown');
+  });
+
+  it('answers undefined where no winfleet package.json is above', () => {
+    expect(findPackageVersion(new URL('file:///'))).toBeUndefined();
   });
 });

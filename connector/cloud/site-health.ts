@@ -23,15 +23,35 @@ export interface SiteHealthReporterOptions {
 /** How a report went: written, skipped while offline, or failed (logged at warn). */
 export type SiteHealthOutcome = 'written' | 'skipped' | 'failed';
 
-const PackageJson = z.object({ version: z.string().min(1) });
+const PackageJson = z.object({ name: z.literal('winfleet'), version: z.string().min(1) });
 let packageVersion: string | undefined;
 
-/** The version in the project's package.json, read once. */
+/**
+ * The version in winfleet's package.json, read once. The file is looked for in the folders
+ * above this module, because the connector also runs as a bundle under
+ * `node_modules/.cache/winfleet/`; "unknown" when it cannot be found, since a version label
+ * must never stop a connector from starting.
+ */
 export function connectorVersion(): string {
-  packageVersion ??= PackageJson.parse(
-    JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')),
-  ).version;
+  packageVersion ??= findPackageVersion(new URL('.', import.meta.url)) ?? 'unknown';
   return packageVersion;
+}
+
+/** The version of the nearest winfleet package.json in `from` or a folder above it. */
+export function findPackageVersion(from: URL): string | undefined {
+  for (let dir = from; ; dir = new URL('..', dir)) {
+    const parsed = PackageJson.safeParse(readJson(new URL('package.json', dir)));
+    if (parsed.success) return parsed.data.version;
+    if (new URL('..', dir).href === dir.href) return undefined;
+  }
+}
+
+function readJson(file: URL): unknown {
+  try {
+    return JSON.parse(readFileSync(file, 'utf8'));
+  } catch {
+    return undefined;
+  }
 }
 
 /**
