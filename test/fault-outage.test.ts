@@ -99,68 +99,74 @@ describe('an outage of DynamoDB and SQS in the middle of an operation', () => {
     return out.Item;
   }
 
-  it('keeps running devices, holds results in the outbox and delivers all once it is back', async () => {
-    const operationId = 'op-outage0001';
-    const starts = recordCommandStarts(fleet);
-    const devices: BatchDevice[] = fleet.devices.map((d) => ({
-      deviceId: d.computerName.toLowerCase(),
-      computerName: d.computerName,
-      address: d.address,
-      port: d.port,
-    }));
-    await putOperation(cloud, operationId, DEVICES);
-    for (const [index, slice] of [devices.slice(0, 30), devices.slice(30)].entries()) {
-      const batch = statusBatch(operationId, slice.length, {
-        batchId: `${operationId}-b${index + 1}`,
-        devices: slice,
-        operationTotal: DEVICES,
-        force: true,
-      });
-      await sendBody(cloud.sqsClient, queueUrl, JSON.stringify(batch));
-    }
+  it(
+    'keeps running devices, holds results in the outbox and delivers all once it is back',
+    async () => {
+      const operationId = 'op-outage0001';
+      const starts = recordCommandStarts(fleet);
+      const devices: BatchDevice[] = fleet.devices.map((d) => ({
+        deviceId: d.computerName.toLowerCase(),
+        computerName: d.computerName,
+        address: d.address,
+        port: d.port,
+      }));
+      await putOperation(cloud, operationId, DEVICES);
+      for (const [index, slice] of [devices.slice(0, 30), devices.slice(30)].entries()) {
+        const batch = statusBatch(operationId, slice.length, {
+          batchId: `${operationId}-b${index + 1}`,
+          devices: slice,
+          operationTotal: DEVICES,
+          force: true,
+        });
+        await sendBody(cloud.sqsClient, queueUrl, JSON.stringify(batch));
+      }
 
-    await waitFor('the first devices to start', () => fleet.stats.commandsRun >= 10);
-    await Promise.all([dynamoProxy.cut(), sqsProxy.cut()]);
-    const cutAt = Date.now();
-    const startedBeforeCut = fleet.stats.commandsRun;
-    await new Promise((resolve) => setTimeout(resolve, OUTAGE_MS));
-    const startedDuringOutage = fleet.stats.commandsRun - startedBeforeCut;
-    const outboxDuringOutage = service.health.report().outboxSize;
-    await Promise.all([dynamoProxy.restore(), sqsProxy.restore()]);
+      await waitFor('the first devices to start', () => fleet.stats.commandsRun >= 10);
+      await Promise.all([dynamoProxy.cut(), sqsProxy.cut()]);
+      const cutAt = Date.now();
+      const startedBeforeCut = fleet.stats.commandsRun;
+      await new Promise((resolve) => setTimeout(resolve, OUTAGE_MS));
+      const startedDuringOutage = fleet.stats.commandsRun - startedBeforeCut;
+      const outboxDuringOutage = service.health.report().outboxSize;
+      await Promise.all([dynamoProxy.restore(), sqsProxy.restore()]);
 
-    await waitFor(
-      'the operation to finish',
-      async () => (await operation(operationId))?.status === 'Success',
-      { timeoutMs: 45_000, intervalMs: 200 },
-    );
-    await waitFor(
-      'the queue to empty',
-      async () => (await messagesOnQueue(cloud.sqsClient, queueUrl)) === 0,
-      {
-        timeoutMs: 20_000,
-        intervalMs: 200,
-      },
-    );
+      await waitFor(
+        'the operation to finish',
+        async () => (await operation(operationId))?.status === 'Success',
+        { timeoutMs: 45_000, intervalMs: 200 },
+      );
+      await waitFor(
+        'the queue to empty',
+        async () => (await messagesOnQueue(cloud.sqsClient, queueUrl)) === 0,
+        {
+          timeoutMs: 20_000,
+          intervalMs: 200,
+        },
+      );
 
-    // Work in hand went on while the cloud was away, and its results waited locally.
-    expect(startedDuringOutage).toBeGreaterThan(0);
-    expect(outboxDuringOutage).toBeGreaterThan(0);
-    // Everything arrived exactly once.
-    expect((await operation(operationId))?.status).toBe('Success');
-    const progress = await readBatchProgress(cloud.documents, cloud.prefix, operationId);
-    expect(progress).toMatchObject({ done: DEVICES, counts: { Success: DEVICES } });
-    const rows = archivedRows(path.join(dir, 'site-a', 'archive.db'), operationId);
-    expect(rows.map((r) => r.device_id)).toEqual(devices.map((d) => d.deviceId).sort());
-    expect(rows.every((r) => r.status === 'Success' && r.delivered_at !== null)).toBe(true);
-    // No device ran again once its result was archived (the second copy skipped them).
-    for (const row of rows) {
-      const computerName = devices.find((d) => d.deviceId === row.device_id)?.computerName ?? '';
-      const late = (starts.get(computerName) ?? []).filter((t) => t > Date.parse(row.finished_at));
-      expect(late, row.device_id).toEqual([]);
-    }
-    const report = service.health.report();
-    expect(report.outboxSize).toBe(0);
-    expect(Date.parse(report.lastCloudErrorAt ?? '')).toBeGreaterThanOrEqual(cutAt);
-    expect(Date.parse(report.lastCloudContactAt ?? '')).toBeGreaterThan(cutAt + OUTAGE_MS);
-  }, OUTAGE_MS + 120_000);
+      // Work in hand went on while the cloud was away, and its results waited locally.
+      expect(startedDuringOutage).toBeGreaterThan(0);
+      expect(outboxDuringOutage).toBeGreaterThan(0);
+      // Everything arrived exactly once.
+      expect((await operation(operationId))?.status).toBe('Success');
+      const progress = await readBatchProgress(cloud.documents, cloud.prefix, operationId);
+      expect(progress).toMatchObject({ done: DEVICES, counts: { Success: DEVICES } });
+      const rows = archivedRows(path.join(dir, 'site-a', 'archive.db'), operationId);
+      expect(rows.map((r) => r.device_id)).toEqual(devices.map((d) => d.deviceId).sort());
+      expect(rows.every((r) => r.status === 'Success' && r.delivered_at !== null)).toBe(true);
+      // No device ran again once its result was archived (the second copy skipped them).
+      for (const row of rows) {
+        const computerName = devices.find((d) => d.deviceId === row.device_id)?.computerName ?? '';
+        const late = (starts.get(computerName) ?? []).filter(
+          (t) => t > Date.parse(row.finished_at),
+        );
+        expect(late, row.device_id).toEqual([]);
+      }
+      const report = service.health.report();
+      expect(report.outboxSize).toBe(0);
+      expect(Date.parse(report.lastCloudErrorAt ?? '')).toBeGreaterThanOrEqual(cutAt);
+      expect(Date.parse(report.lastCloudContactAt ?? '')).toBeGreaterThan(cutAt + OUTAGE_MS);
+    },
+    OUTAGE_MS + 120_000,
+  );
 });
