@@ -12,6 +12,8 @@ import {
 } from './errors.ts';
 import { authenticateToken, NTLM_SCHEME, negotiateToken } from './ntlm.ts';
 
+/** How long a kept-alive connection may sit idle before it is closed. */
+export const IDLE_SOCKET_MS = 5_000;
 export type WsmanAuth =
   | { type: 'basic'; user: string; password: string }
   | { type: 'ntlm'; user: string; password: string; domain?: string }
@@ -163,11 +165,17 @@ export class WsmanHttpClient {
 
   #newAgent(maxSockets: number): http.Agent {
     const o = this.#options;
-    if (!o.https) return new http.Agent({ keepAlive: true, maxSockets });
+    // An idle kept-alive connection is closed after IDLE_SOCKET_MS: a site of thousands of
+    // devices would otherwise hold one socket per device (and the host one per client) long
+    // after its command. Each request sets its own read timeout, so this only ends idle
+    // sockets. NTLM authenticates a connection, not a request, so its connections are kept.
+    const idle = o.auth.type === 'ntlm' ? {} : { timeout: IDLE_SOCKET_MS };
+    if (!o.https) return new http.Agent({ keepAlive: true, maxSockets, ...idle });
     const cert = o.auth.type === 'certificate' ? { cert: o.auth.cert, key: o.auth.key } : {};
     return new https.Agent({
       keepAlive: true,
       maxSockets,
+      ...idle,
       rejectUnauthorized: o.rejectUnauthorized,
       ...(o.ca ? { ca: o.ca } : {}),
       ...cert,
