@@ -44,6 +44,13 @@ describe('parseWsmanRequest', () => {
     );
   });
 
+  it.each(['<A/', '<a:b', '<?xml', '<a><b></a>'])(
+    'throws MalformedXmlError on the truncated document %j',
+    (text) => {
+      expect(() => parseWsmanRequest(text)).toThrow(MalformedXmlError);
+    },
+  );
+
   it('keeps text with entities and attributes resolved by namespace', () => {
     const root = parseXml(
       `<a:x xmlns:a="urn:a" xmlns:b="urn:b" b:k="1" k="2">1 &lt; 2 &amp; 3</a:x>`,

@@ -36,14 +36,29 @@ const XML_NS = 'http://www.w3.org/XML/1998/namespace';
  * so callers match elements by namespace URI and never by the prefix a client happened to use.
  */
 export function parseXml(text: string): XmlElement {
-  const valid = XMLValidator.validate(text);
-  if (valid !== true) throw new MalformedXmlError(`invalid XML: ${valid.err.msg}`);
-  const nodes = parser.parse(text) as unknown;
+  const nodes = parseNodes(text);
   if (!Array.isArray(nodes)) throw new MalformedXmlError('invalid XML: no root element');
   const roots = nodes.map((node) => toElement(node as OrderedNode, new Map([['xml', XML_NS]])));
   const root = roots.find((element) => element !== undefined);
   if (!root) throw new MalformedXmlError('invalid XML: no root element');
   return root;
+}
+
+/**
+ * The parser's node list. fast-xml-parser's validator and parser can both throw plain errors on
+ * truncated input (`<A/` makes the validator itself fail), so every failure is a
+ * MalformedXmlError: a device answers garbage with a fault, never a 500 of its own.
+ */
+function parseNodes(text: string): unknown {
+  try {
+    const valid = XMLValidator.validate(text);
+    if (valid !== true) throw new MalformedXmlError(`invalid XML: ${valid.err.msg}`);
+    return parser.parse(text) as unknown;
+  } catch (error) {
+    if (error instanceof MalformedXmlError) throw error;
+    const message = error instanceof Error ? error.message : String(error);
+    throw new MalformedXmlError(`invalid XML: ${message}`, { cause: error });
+  }
 }
 
 function toElement(node: OrderedNode, scope: Map<string, string>): XmlElement | undefined {
