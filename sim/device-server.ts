@@ -115,7 +115,11 @@ async function dispatch(
     return { status: 400, body: faultEnvelope('', invalidRequest(error.message), device.address) };
   }
   const gone = new AbortController();
-  res.on('close', () => gone.abort());
+  // Only a client that went away before its answer aborts the work; after a normal answer
+  // there is nothing left to stop (and an abort here costs an error object per request).
+  res.on('close', () => {
+    if (!res.writableFinished) gone.abort();
+  });
   const clientIp = (req.socket.remoteAddress ?? '').replace(/^::ffff:/, '');
   return device.handle(request, { user, clientIp, signal: gone.signal });
 }
