@@ -2,8 +2,8 @@ import { rmSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createLogger } from '../shared/logger.ts';
 import { connectorFor, tempDir, waitFor } from '../test/fault-support.ts';
+import { expiredReason, longPollSeconds } from './batch-policy.ts';
 import type { ConnectorService } from './service.ts';
-import { expiredReason, longPollSeconds } from './service.ts';
 import { createSiteQueue, startTestCloud, type TestCloud } from './testing/cloud.ts';
 
 const logger = createLogger('test', { level: 'silent' });

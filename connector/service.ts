@@ -5,24 +5,19 @@ import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { type CloudTimeouts, createDocumentClient, createSqsClient } from '../shared/aws.ts';
 import type { Logger } from '../shared/logger.ts';
 import { QUEUE_SETTINGS, siteQueueName } from '../shared/queues.ts';
-import type { BatchMessage } from '../shared/schemas/batch.ts';
-import type { DeviceResult } from '../shared/schemas/result.ts';
-import { Archive, ArchiveWriter } from './archive/index.ts';
+import { Archive } from './archive/index.ts';
+import { expiredReason, longPollSeconds } from './batch-policy.ts';
 import { BatchWorker } from './batch-worker.ts';
-import {
-  MetricsWriter,
-  ResultDelivery,
-  type ResultDeliveryOptions,
-  SiteHealthReporter,
-} from './cloud/index.ts';
+import { MetricsWriter, type ResultDelivery, SiteHealthReporter } from './cloud/index.ts';
 import type { ConnectorConfig } from './config.ts';
+import { CountedDelivery, CountedWriter, outboxSink } from './counted.ts';
 import { DeadLetterWatcher } from './dead-letter-watcher.ts';
 import { ConnectorHealth, type HealthReport } from './health.ts';
 import { watchCloudClient } from './health-cloud.ts';
 import { type HealthServer, startHealthServer } from './health-server.ts';
 import { Lifecycle } from './lifecycle.ts';
 import { OperationControl } from './operation-control.ts';
-import { OutboxSync, type ResultSink } from './outbox.ts';
+import { OutboxSync } from './outbox.ts';
 import { type MessageHandler, Poller } from './poller.ts';
 import { SiteThrottle } from './throttle.ts';
 import type { Transport } from './transport.ts';
@@ -332,74 +327,6 @@ export class ConnectorService {
     }
     return QUEUE_SETTINGS.visibilityTimeoutSeconds;
   }
-}
-
-/** The outbox's view of the delivery: one batch's results at a time, all or nothing. */
-function outboxSink(delivery: ResultDelivery): ResultSink {
-  return {
-    async deliver(results, signal) {
-      await delivery.deliverResults(results, { signal });
-    },
-  };
-}
-
-/** Counts failed deliveries for the metrics; the result stays in the outbox either way. */
-class CountedDelivery extends ResultDelivery {
-  readonly #health: ConnectorHealth;
-
-  constructor(health: ConnectorHealth, options: ResultDeliveryOptions) {
-    super(options);
-    this.#health = health;
-  }
-
-  override async deliver(result: DeviceResult, signal?: AbortSignal) {
-    try {
-      return await super.deliver(result, signal);
-    } catch (error) {
-      if (!signal?.aborted) this.#health.deliveryFailed();
-      throw error;
-    }
-  }
-}
-
-/** The archive writer, counting each device's final state for the metrics. */
-class CountedWriter extends ArchiveWriter {
-  readonly #health: ConnectorHealth;
-
-  constructor(health: ConnectorHealth, archive: Archive) {
-    super(archive);
-    this.#health = health;
-  }
-
-  override write(result: DeviceResult): Promise<void> {
-    this.#health.deviceFinished(result);
-    return super.write(result);
-  }
-}
-
-/**
- * A long poll shorter than a third of the visibility timeout. SQS may hand a message to the
- * poll of a connector that died mid-poll; it then counts a receive and hides the message for
- * a whole timeout. A poll that ends before a dead connector's messages come back cannot take
- * them, so a crash costs each of its batches one receive, not two, against maxReceiveCount.
- */
-export function longPollSeconds(visibilityTimeoutSeconds: number): number {
-  return Math.max(1, Math.min(20, Math.floor(visibilityTimeoutSeconds / 3)));
-}
-
-/** Why a batch must not run: only at a site without queued actions, once past its TTL. */
-export function expiredReason(
-  config: Pick<ConnectorConfig, 'queuedActions' | 'batchTtlSeconds'>,
-  batch: Pick<BatchMessage, 'createdAt'>,
-  now: Date = new Date(),
-): string | undefined {
-  if (config.queuedActions) return undefined;
-  const createdMs = Date.parse(batch.createdAt);
-  // An unreadable createdAt cannot prove the batch stale; it runs.
-  if (Number.isNaN(createdMs)) return undefined;
-  const ageSeconds = (now.getTime() - createdMs) / 1000;
-  if (ageSeconds <= config.batchTtlSeconds) return undefined;
-  return `the batch waited ${Math.round(ageSeconds)} s, past its time-to-live of ${config.batchTtlSeconds} s`;
 }
 
 /** The last call to the cloud got no answer: reports wait for the next answer. */
